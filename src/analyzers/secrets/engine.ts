@@ -1,0 +1,321 @@
+// The secret scanning engine: keyword pre-filter, windowed rule patterns, filters, de-duplication.
+// Pure: bytes in, matches out. Files, Git and workers live elsewhere.
+import picomatch from 'picomatch';
+import { shannonEntropy } from './entropy.js';
+import { judgeGenericValue } from './generic.js';
+import { buildKeywordMatcher, type KeywordMatcher } from './keywords.js';
+import type { SecretRule } from './rule.js';
+
+/** How far before a keyword, and after it, a single-line rule's pattern is run. */
+const WINDOW_BEFORE = 200;
+const WINDOW_AFTER = 300;
+/** A token running past the window is followed this far so it is not cut short. */
+const TOKEN_TAIL = 4096;
+/** How far past its keyword a multi-line rule (PEM blocks) may reach. */
+const MULTILINE_SPAN = 64 * 1024;
+
+/** The path the rule examples are scanned as (see rule.ts). */
+export const EXAMPLE_PATH = 'src/settings.conf';
+
+export interface GlobalAllow {
+  /** Secrets matching any of these are not reported. */
+  readonly regexes?: readonly string[];
+  /** Secrets containing any of these (case-insensitively) are not reported. */
+  readonly stopwords?: readonly string[];
+}
+
+interface CompiledRule {
+  readonly rule: SecretRule;
+  readonly regex: RegExp;
+  readonly allowRegexes: readonly RegExp[];
+  readonly stopwords: readonly string[];
+  readonly allowPath: ((path: string) => boolean) | undefined;
+}
+
+export interface CompiledRules {
+  readonly rules: readonly CompiledRule[];
+  readonly matcher: KeywordMatcher;
+  /** For each keyword, the indexes of the rules that use it. */
+  readonly rulesByKeyword: readonly (readonly number[])[];
+  readonly globalRegexes: readonly RegExp[];
+  readonly globalStopwords: readonly string[];
+}
+
+export interface SecretMatch {
+  readonly rule: SecretRule;
+  /** The secret, decoded as UTF-8. */
+  readonly secret: string;
+  /** Byte offsets of the secret. */
+  readonly start: number;
+  readonly end: number;
+  /** 1-based line and column (columns count characters, end exclusive). */
+  readonly line: number;
+  readonly column: number;
+  readonly endLine: number;
+  readonly endColumn: number;
+  /** The full text of the first line of the match (UTF-8), unredacted: callers redact. */
+  readonly lineText: string;
+  /** Columns of the secret within `lineText` (0-based, end exclusive; clipped to the line). */
+  readonly lineSpan: readonly [number, number];
+  readonly inlineAllowed: boolean;
+  /** Lowered by the generic filters for values in test or example files, for instance. */
+  readonly confidence: 'high' | 'medium' | 'low';
+}
+
+export function compileRules(rules: readonly SecretRule[], allow: GlobalAllow = {}): CompiledRules {
+  const keywordIndex = new Map<string, number>();
+  const rulesByKeyword: number[][] = [];
+  const compiled = rules.map((rule, ruleIndex): CompiledRule => {
+    for (const raw of rule.keywords) {
+      const keyword = raw.toLowerCase();
+      let index = keywordIndex.get(keyword);
+      if (index === undefined) {
+        index = keywordIndex.size;
+        keywordIndex.set(keyword, index);
+        rulesByKeyword.push([]);
+      }
+      (rulesByKeyword[index] as number[]).push(ruleIndex);
+    }
+    const flags = `gd${rule.caseInsensitive === true ? 'i' : ''}`;
+    return {
+      rule,
+      regex: new RegExp(rule.pattern, flags),
+      allowRegexes: (rule.allow?.regexes ?? []).map((r) => new RegExp(r)),
+      stopwords: (rule.allow?.stopwords ?? []).map((s) => s.toLowerCase()),
+      allowPath:
+        rule.allow?.paths === undefined || rule.allow.paths.length === 0
+          ? undefined
+          : picomatch([...rule.allow.paths], { dot: true }),
+    };
+  });
+  return {
+    rules: compiled,
+    matcher: buildKeywordMatcher([...keywordIndex.keys()]),
+    rulesByKeyword,
+    globalRegexes: (allow.regexes ?? []).map((r) => new RegExp(r)),
+    globalStopwords: (allow.stopwords ?? []).map((s) => s.toLowerCase()),
+  };
+}
+
+/** Scans a JavaScript string (encoded as UTF-8 first, so offsets are bytes as for files). */
+export function scanText(text: string, path: string, compiled: CompiledRules): SecretMatch[] {
+  return scanBytes(Buffer.from(text, 'utf8'), path, compiled);
+}
+
+interface Candidate {
+  readonly ruleIndex: number;
+  readonly start: number;
+  readonly end: number;
+  readonly confidence: 'high' | 'medium' | 'low';
+}
+
+/** Scans one file's bytes. Binary detection and size limits are the caller's. */
+export function scanBytes(bytes: Buffer, path: string, compiled: CompiledRules): SecretMatch[] {
+  // One char per byte: regex offsets are byte offsets, and decoding is a copy, not a UTF-8 validation.
+  const text = bytes.toString('latin1');
+  const n = bytes.length;
+  const windows = new Map<number, [number, number][]>();
+
+  compiled.matcher.scan(bytes, (keyword, hitEnd) => {
+    const hitStart = hitEnd - (compiled.matcher.keywords[keyword] as string).length;
+    for (const ruleIndex of compiled.rulesByKeyword[keyword] as number[]) {
+      const rule = (compiled.rules[ruleIndex] as CompiledRule).rule;
+      let start = hitStart;
+      const startLimit = Math.max(0, hitStart - WINDOW_BEFORE);
+      while (start > startLimit && bytes[start - 1] !== 0x0a) start--;
+      let end = hitEnd;
+      if (rule.multiline === true) {
+        end = Math.min(n, hitEnd + MULTILINE_SPAN);
+      } else {
+        const endLimit = Math.min(n, hitEnd + WINDOW_AFTER);
+        while (end < endLimit && bytes[end] !== 0x0a) end++;
+        const tailLimit = Math.min(n, end + TOKEN_TAIL);
+        while (end < tailLimit && isTokenByte(bytes[end] as number)) end++;
+      }
+      let list = windows.get(ruleIndex);
+      if (list === undefined) {
+        list = [];
+        windows.set(ruleIndex, list);
+      }
+      const last = list[list.length - 1];
+      if (last !== undefined && start <= last[1]) {
+        if (end > last[1]) last[1] = end;
+      } else {
+        list.push([start, end]);
+      }
+    }
+  });
+  if (windows.size === 0) return [];
+
+  const candidates: Candidate[] = [];
+  for (const [ruleIndex, list] of windows) {
+    const entry = compiled.rules[ruleIndex] as CompiledRule;
+    if (entry.allowPath?.(path) === true) continue;
+    const seen = new Set<number>();
+    for (const [start, end] of list) {
+      const window = text.slice(start, end);
+      entry.regex.lastIndex = 0;
+      for (let m = entry.regex.exec(window); m !== null; m = entry.regex.exec(window)) {
+        if (m[0].length === 0) {
+          entry.regex.lastIndex++;
+          continue;
+        }
+        const span = secretSpan(m, entry.rule.secretGroups);
+        if (span === undefined) continue;
+        const secretStart = start + span[0];
+        if (seen.has(secretStart)) continue;
+        seen.add(secretStart);
+        const secretEnd = start + span[1];
+        const verdict = judge(entry, bytes, text, secretStart, secretEnd, start + m.index, path, compiled);
+        if (verdict !== undefined) {
+          candidates.push({ ruleIndex, start: secretStart, end: secretEnd, confidence: verdict });
+        }
+      }
+    }
+  }
+  return locate(bytes, text, dedupe(candidates, compiled), compiled);
+}
+
+function isTokenByte(b: number): boolean {
+  // Anything but white space, quotes and common delimiters.
+  return (
+    b > 0x20 && b !== 0x22 && b !== 0x27 && b !== 0x60 && b !== 0x2c && b !== 0x3b && b !== 0x29 && b !== 0x7d
+  );
+}
+
+function secretSpan(m: RegExpExecArray, groups: readonly number[] | undefined): [number, number] | undefined {
+  const indices = m.indices;
+  if (indices === undefined) return undefined;
+  if (groups === undefined || groups.length === 0) return indices[0];
+  for (const g of groups) {
+    const span = indices[g];
+    if (span !== undefined && span[1] > span[0]) return span;
+  }
+  return undefined;
+}
+
+/** Returns the confidence to report with, or undefined when the match is not a secret. */
+function judge(
+  entry: CompiledRule,
+  bytes: Buffer,
+  text: string,
+  start: number,
+  end: number,
+  matchStart: number,
+  path: string,
+  compiled: CompiledRules,
+): 'high' | 'medium' | 'low' | undefined {
+  const rule = entry.rule;
+  const secret = bytes.toString('utf8', start, end);
+  if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return undefined;
+  const lowered = secret.toLowerCase();
+  for (const word of entry.stopwords) if (lowered.includes(word)) return undefined;
+  for (const word of compiled.globalStopwords) if (lowered.includes(word)) return undefined;
+  for (const re of entry.allowRegexes) if (re.test(secret)) return undefined;
+  for (const re of compiled.globalRegexes) if (re.test(secret)) return undefined;
+  const confidence = rule.confidence ?? 'high';
+  if (rule.generic !== true) return confidence;
+  const lineStart = text.lastIndexOf('\n', matchStart) + 1;
+  const verdict = judgeGenericValue({
+    path,
+    assignment: text.slice(Math.max(lineStart, matchStart), start),
+    value: secret,
+    quoted: isQuote(text.charCodeAt(start - 1)),
+    after: text.slice(end, Math.min(end + 80, text.length)),
+  });
+  return verdict.secret ? (verdict.lowConfidence ? 'low' : confidence) : undefined;
+}
+
+function isQuote(c: number): boolean {
+  return c === 0x22 || c === 0x27 || c === 0x60;
+}
+
+/** Overlapping secrets found by several rules are reported once, by the most specific rule. */
+function dedupe(candidates: Candidate[], compiled: CompiledRules): Candidate[] {
+  const rank = (c: Candidate): number => {
+    const rule = (compiled.rules[c.ruleIndex] as CompiledRule).rule;
+    return (rule.generic === true ? 0 : 1000) + (c.end - c.start);
+  };
+  candidates.sort((a, b) => a.start - b.start || rank(b) - rank(a));
+  const kept: Candidate[] = [];
+  for (const c of candidates) {
+    const overlapping = kept.findIndex((k) => c.start < k.end && k.start < c.end);
+    if (overlapping === -1) {
+      kept.push(c);
+    } else if (rank(c) > rank(kept[overlapping] as Candidate)) {
+      kept[overlapping] = c;
+    }
+  }
+  return kept.sort((a, b) => a.start - b.start || a.ruleIndex - b.ruleIndex);
+}
+
+function locate(
+  bytes: Buffer,
+  text: string,
+  candidates: Candidate[],
+  compiled: CompiledRules,
+): SecretMatch[] {
+  const matches: SecretMatch[] = [];
+  let line = 1;
+  let cursor = 0;
+  for (const c of candidates) {
+    for (let nl = text.indexOf('\n', cursor); nl !== -1 && nl < c.start; nl = text.indexOf('\n', nl + 1)) {
+      line++;
+      cursor = nl + 1;
+    }
+    const lineStart = cursor;
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd === -1) lineEnd = text.length;
+    let endLine = line;
+    let endLineStart = lineStart;
+    for (let nl = text.indexOf('\n', c.start); nl !== -1 && nl < c.end; nl = text.indexOf('\n', nl + 1)) {
+      endLine++;
+      endLineStart = nl + 1;
+    }
+    const rawLineEnd = lineEnd > lineStart && bytes[lineEnd - 1] === 0x0d ? lineEnd - 1 : lineEnd;
+    const lineText = bytes.toString('utf8', lineStart, rawLineEnd);
+    const column = utf8Length(bytes, lineStart, c.start) + 1;
+    const endColumn = utf8Length(bytes, endLineStart, c.end) + 1;
+    const spanEnd = endLine === line ? endColumn - 1 : lineText.length;
+    const rule = (compiled.rules[c.ruleIndex] as CompiledRule).rule;
+    matches.push({
+      rule,
+      secret: bytes.toString('utf8', c.start, c.end),
+      start: c.start,
+      end: c.end,
+      line,
+      column,
+      endLine,
+      endColumn,
+      lineText,
+      lineSpan: [column - 1, spanEnd],
+      inlineAllowed: isInlineAllowed(lineText, rule.id),
+      confidence: c.confidence,
+    });
+  }
+  return matches;
+}
+
+/** Characters (UTF-16 code units, as JavaScript and SARIF count them) in bytes[from, to). */
+function utf8Length(bytes: Buffer, from: number, to: number): number {
+  let ascii = true;
+  for (let i = from; i < to; i++) {
+    if ((bytes[i] as number) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  return ascii ? to - from : bytes.toString('utf8', from, to).length;
+}
+
+const ALLOW_MARK = 'plumbline:allow';
+
+/** `plumbline:allow` on the line allows every rule; `plumbline:allow RULE-ID[,RULE-ID]` only those. */
+export function isInlineAllowed(lineText: string, ruleId: string): boolean {
+  const at = lineText.indexOf(ALLOW_MARK);
+  if (at === -1) return false;
+  const rest = lineText.slice(at + ALLOW_MARK.length);
+  const named = /^[ \t]+([a-z0-9][a-z0-9-]*(?:\s*,\s*[a-z0-9][a-z0-9-]*)*)/.exec(rest);
+  if (named === null) return true;
+  return (named[1] as string).split(',').some((id) => id.trim() === ruleId);
+}
