@@ -32,6 +32,8 @@ const FIXTURE_PATH =
 const FIXTURE_FILE =
   /(^|[._-])(tests?|spec|mock|fake|dummy|example|sample|fixture)s?([._-]|$)|\.(example|sample|template|tmpl|dist|tpl)$/i;
 const DOC_FILE = /\.(md|markdown|rst|adoc|txt|html?)$/i;
+/** Generated lock files: hashes under package or message names. */
+const LOCK_FILE = /(\.lock|-lock\.json|-lock\.ya?ml|\.sum|shrinkwrap\.json)$/i;
 
 /** Credential words an identifier may end with (after splitting camelCase, snake_case, kebab-case, dots). */
 const CREDENTIAL_WORDS = new Set([
@@ -42,6 +44,7 @@ const CREDENTIAL_WORDS = new Set([
 const KEY_QUALIFIERS = new Set([
   'api', 'access', 'secret', 'private', 'auth', 'signing', 'encryption', 'master', 'client', 'app',
   'service', 'admin', 'license', 'account', 'subscription', 'webhook', 'hmac', 'jwt', 'session', 'crypt',
+  'preshared', 'shared',
 ]); // biome-ignore format: a list
 /** Words that, at the end of an identifier, say it names something about a credential, not the credential. */
 const NOT_A_CREDENTIAL_TAIL = new Set([
@@ -52,6 +55,9 @@ const NOT_A_CREDENTIAL_TAIL = new Set([
   'mode', 'version', 'env', 'var', 'variable', 'ref', 'location', 'param', 'parameter', 'column', 'kind',
   'validator', 'rule', 'rules', 'input', 'selector', 'class', 'style', 'icon', 'key',
 ]); // biome-ignore format: a list
+
+/** Words that, anywhere before the tail, say the value is about a credential: `checksum/secret`, `existingSecret`. */
+const NOT_A_CREDENTIAL_HEAD = new Set(['checksum', 'hash', 'digest', 'fingerprint', 'existing']);
 
 const PLACEHOLDER_WORDS = [
   'changeme', 'change_me', 'change-me', 'changethis', 'replaceme', 'replace_me', 'your_', 'your-', 'yourpassword',
@@ -68,6 +74,7 @@ const EXACT_PLACEHOLDERS = new Set([
 
 const TEMPLATE = [
   /\$\{[^}]*\}/, // ${VAR}, ${{ secrets.X }}
+  /^\$\{/, // ${VAR:?message with spaces}, cut at the first space
   /\{\{[^}]*\}\}/, // {{ .Values.x }}, {{ secret }}
   /\{%[^%]*%\}/, // Jinja blocks
   /<%=?[^%]*%>/, // ERB
@@ -104,11 +111,17 @@ export function judgeGenericValue(ctx: GenericContext): GenericVerdict {
   const tail = words[words.length - 1] ?? '';
 
   if (!isCredentialName(words)) return no(`identifier "${identifier}" does not name a credential`);
+  if (words.slice(0, -1).some((w) => NOT_A_CREDENTIAL_HEAD.has(w)))
+    return no('names something about a credential');
+  if (LOCK_FILE.test(ctx.path)) return no('a generated lock file');
   if (value.length < 6) return no('too short');
   if (value.length > 200) return no('too long for a password');
   const extension = (/\.([A-Za-z0-9]+)$/.exec(ctx.path)?.[1] ?? '').toLowerCase();
   if (!ctx.quoted && CODE_EXTENSIONS.has(extension)) return no('unquoted value in code is an expression');
-  if (/\s/.test(value)) return no('contains white space: prose, not a credential');
+  if (/\s/.test(value) || /\\[nrt]/.test(value)) return no('contains white space: prose, not a credential');
+  if (!ctx.quoted && /^[{[]/.test(value)) return no('a YAML or JSON collection, not a literal');
+  if (/^your[A-Z_-]/.test(value)) return no('a placeholder');
+  if (/^_[A-Za-z][\w-]*_[A-Za-z0-9]{5}_\d+$/.test(value)) return no('a CSS-module class name');
   const lowered = value.toLowerCase();
   if (EXACT_PLACEHOLDERS.has(lowered)) return no('a placeholder word');
   if (PLACEHOLDER_WORDS.some((w) => lowered.includes(w))) return no('a placeholder');
@@ -123,6 +136,14 @@ export function judgeGenericValue(ctx: GenericContext): GenericVerdict {
   if (/^(.)\1+$/.test(value)) return no('one repeated character');
   if (sameWord(lowered, identifier)) return no('the value repeats the name');
   if (looksLikeWords(value)) return no('a word or words, not a credential');
+  if (/[^\x00-\x7f]/.test(value) && /^\p{L}+([_.-]\p{L}+)*[?!.]?$/u.test(value))
+    return no('words in another language');
+  const decoded = decodeBase64Text(value);
+  if (decoded !== undefined && decoded !== value) {
+    const inner = judgeGenericValue({ ...ctx, value: decoded, quoted: true });
+    if (!inner.secret && !/too short/.test(inner.reason))
+      return no(`base64 of a non-secret: ${inner.reason}`);
+  }
   const entropy = shannonEntropy(value);
   if (entropy < 2.5) return no('low entropy');
   if (/^[A-Z0-9_]+$/.test(value) && /_/.test(value) && !/\d{3,}/.test(value)) return no('a constant name');
@@ -140,7 +161,7 @@ function basename(path: string): string {
 
 /** The identifier an assignment text starts with: `"db.password": "` → `db.password`. */
 export function lastIdentifier(assignment: string): string {
-  const m = /([A-Za-z0-9_.$-]+)["'`\]]?\s*(:=|=>|\|\|=|\?\?=|[:=])/.exec(assignment);
+  const m = /([A-Za-z0-9_.$/-]+)["'`\]]{0,2}\s*(:=|=>|\|\|=|\?\?=|[:=])/.exec(assignment);
   return m?.[1] ?? '';
 }
 
@@ -156,6 +177,7 @@ export function splitWords(identifier: string): string[] {
 function isCredentialName(words: readonly string[]): boolean {
   const last = words[words.length - 1];
   if (last === undefined) return false;
+  if (last === 'base' && words[words.length - 2] === 'key') return words[words.length - 3] === 'secret'; // Rails
   if (last === 'key' || last === 'keys') {
     const before = words[words.length - 2];
     return before !== undefined && KEY_QUALIFIERS.has(before);
@@ -188,4 +210,12 @@ export function looksLikeWords(value: string): boolean {
   return segments.every(
     (w) => (/^[A-Z]?[a-z]+$/.test(w) || /^[A-Z]{1,5}$/.test(w)) && /[aeiouyAEIOUY]|^[A-Z]+$/.test(w),
   );
+}
+
+/** The text a base64 value decodes to, when it is canonical base64 of printable ASCII. */
+function decodeBase64Text(value: string): string | undefined {
+  if (value.length < 8 || value.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
+  const decoded = Buffer.from(value, 'base64').toString('latin1');
+  if (Buffer.from(decoded, 'latin1').toString('base64') !== value) return undefined;
+  return /^[\x20-\x7e]+$/.test(decoded) ? decoded : undefined;
 }

@@ -8,7 +8,7 @@ import type { Location, RawFinding } from '../../findings/model.js';
 import { firstLine, hasCommits, spawnGit } from '../../git/git.js';
 import { type AddedFragment, addedFragments, HISTORY_FORMAT } from '../../git/patch.js';
 import type { RuleMeta, Skipped } from '../../report/types.js';
-import type { Analyzer, AnalyzerContext, AnalyzerResult } from '../types.js';
+import type { Analyzer, AnalyzerResult } from '../types.js';
 import { type CompiledRules, compileRules, EXAMPLE_PATH, scanBytes, scanText } from './engine.js';
 import { scanFiles } from './pool.js';
 import { redactLine, redactSecret } from './redact.js';

@@ -1,6 +1,6 @@
 // Reads one file and scans it: the unit of work a worker thread does. Binary and oversized files are skipped
 // with a reason, never read whole.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Skipped } from '../../report/types.js';
 import { type CompiledRules, scanBytes } from './engine.js';
 
@@ -36,7 +36,8 @@ export function scanFile(
 ): FileResult {
   let fd: number;
   try {
-    fd = openSync(absolute, 'r');
+    // O_NOFOLLOW: a symlink in the tree may point anywhere (/etc/shadow); it is not the tree's content.
+    fd = openSync(absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
     return unreadable(path, error);
   }
@@ -97,6 +98,7 @@ export function toWire(matches: ReturnType<typeof scanBytes>): WireMatch[] {
 
 function unreadable(path: string, error: unknown): FileResult {
   const code = (error as NodeJS.ErrnoException).code ?? 'error';
-  if (code === 'ENOENT') return { path, bytes: 0, matches: [] }; // deleted since it was listed
+  // Deleted since it was listed, or a symlink (ELOOP with O_NOFOLLOW): nothing of the tree's to read.
+  if (code === 'ENOENT' || code === 'ELOOP') return { path, bytes: 0, matches: [] };
   return { path, bytes: 0, matches: [], skipped: { path, reason: 'unreadable', detail: code } };
 }

@@ -4,14 +4,16 @@ import type { SecretRule } from '../rule.js';
 
 /** `NAME <op> VALUE` where NAME contains one of `words`; the value quoted three ways or bare. */
 function assignment(words: string): string {
-  const op = String.raw`["'\]]?\s{0,5}(?::=|=>|\|\|=|\?\?=|:|=)\s{0,5}`;
+  const op = String.raw`["'\]]{0,2}[ \t]{0,40}(?::=|=>|\|\|=|\?\?=|:|=)\s{0,5}`;
   const value =
     String.raw`(?:"([^"\r\n]{1,200})"|'([^'\r\n]{1,200})'|` +
     '`([^`\\r\\n]{1,200})`' +
     String.raw`|([^\s"'` +
     '`' +
-    String.raw`,;#]{1,200}))`;
-  return String.raw`[\w.$-]{0,40}(?:${words})[\w.$-]{0,30}${op}${value}`;
+    String.raw`,;#]{1,200})(?:[\s"'` +
+    '`' +
+    String.raw`,;#]|$))`;
+  return String.raw`[\w.$/-]{0,40}(?:${words})[\w.$-]{0,30}${op}${value}`;
 }
 
 const GROUPS = [1, 2, 3, 4] as const;
@@ -96,6 +98,8 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     severity: 'high',
     confidence: 'medium',
     keywords: [
+      'shared_key',
+      'sharedkey',
       'apikey',
       'api_key',
       'api-key',
@@ -118,7 +122,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
       'master_key',
     ],
     pattern: assignment(
-      'apikey|api_key|api-key|accesskey|access_key|access-key|secretkey|secret_key|privatekey|private_key|signingkey|signing_key|authkey|auth_key|clientkey|client_key|encryptionkey|encryption_key|masterkey|master_key',
+      'shared_key|sharedkey|apikey|api_key|api-key|accesskey|access_key|access-key|secretkey|secret_key|privatekey|private_key|signingkey|signing_key|authkey|auth_key|clientkey|client_key|encryptionkey|encryption_key|masterkey|master_key',
     ),
     caseInsensitive: true,
     secretGroups: GROUPS,
