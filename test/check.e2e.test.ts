@@ -133,7 +133,9 @@ spec:
       'plumbline.yaml': config('t = acme_0123456789abcdefghijklmn'),
       'a.txt': 'x = acme_abcdefghijklmnopqrstuvwx\n',
     });
-    expect(checkJson([dir.path]).report.findings.map((f) => f.ruleId)).toEqual(['acme-token']);
+    // The configuration's own positive example is a match too: the scanner reads plumbline.yaml like any file.
+    const found = checkJson([dir.path]).report.findings.map((f) => `${f.ruleId} ${f.location.path}`);
+    expect(found.sort()).toEqual(['acme-token a.txt', 'acme-token plumbline.yaml']);
     dir.write({ 'plumbline.yaml': config('nothing here') });
     const r = plumbline(['check', dir.path]);
     expect(r.status).toBe(2);
@@ -332,7 +334,7 @@ describe('bad input', () => {
     [
       'unknown field',
       'apiVersion: plumbline.dev/v1alpha1\nkind: Check\nspec:\n  secrets:\n    alow: {}\n',
-      /plumbline\.yaml:4: spec\.secrets/,
+      /plumbline\.yaml:5: spec\.secrets\.alow: unknown field/,
     ],
     [
       'bad regex',

@@ -40,9 +40,22 @@ export function loadConfig(
   try {
     const bytes = readFileSync(file);
     if (bytes.length > MAX_CONFIG_BYTES) {
-      throw new ConfigError(file, undefined, undefined, `is ${bytes.length} bytes; the limit is 4 MiB`);
+      throw new ConfigError(
+        file,
+        undefined,
+        undefined,
+        `is ${bytes.length} bytes; the limit is 4 MiB`,
+        'is this the right file?',
+      );
     }
-    if (bytes.includes(0)) throw new ConfigError(file, undefined, undefined, 'is a binary file, not YAML');
+    if (bytes.includes(0))
+      throw new ConfigError(
+        file,
+        undefined,
+        undefined,
+        'is a binary file, not YAML',
+        'point --config at a YAML file',
+      );
     text = bytes.toString('utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
@@ -61,7 +74,13 @@ export function parseConfig(text: string, file: string): ResolvedConfig {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (!Array.isArray(docs)) {
-    throw new ConfigError(file, undefined, undefined, 'is not a YAML stream');
+    throw new ConfigError(
+      file,
+      undefined,
+      undefined,
+      'is not a YAML stream',
+      'write YAML documents separated by ---',
+    );
   }
   const lineOf = (offset: number | undefined): number | undefined =>
     offset === undefined ? undefined : lineCounter.linePos(offset).line;
@@ -99,6 +118,7 @@ export function parseConfig(text: string, file: string): ResolvedConfig {
         docLine,
         undefined,
         'a document must be a mapping with apiVersion, kind, metadata and spec',
+        'start each document with apiVersion: plumbline.dev/v1alpha1 and a kind, e.g. kind: Check',
       );
     }
     const record = raw as Record<string, unknown>;
@@ -126,11 +146,16 @@ export function parseConfig(text: string, file: string): ResolvedConfig {
     if (!result.success) {
       const issue = result.error.issues[0];
       const path = (issue?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p));
+      let message = issue?.message ?? 'invalid';
+      if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
+        path.push(issue.keys[0]);
+        message = 'unknown field: check its spelling and indentation, or remove it';
+      }
       throw new ConfigError(
         file,
         lineAt(doc, path, lineOf) ?? docLine,
         path.length > 0 ? formatPath(path) : undefined,
-        issue?.message ?? 'invalid',
+        message,
         `see the ${kind} reference in the README, or run \`plumbline schema\` for the JSON Schema`,
       );
     }

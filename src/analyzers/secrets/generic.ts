@@ -136,7 +136,7 @@ export function judgeGenericValue(ctx: GenericContext): GenericVerdict {
   if (/^(.)\1+$/.test(value)) return no('one repeated character');
   if (sameWord(lowered, identifier)) return no('the value repeats the name');
   if (looksLikeWords(value)) return no('a word or words, not a credential');
-  if (/[^\x00-\x7f]/.test(value) && /^\p{L}+([_.-]\p{L}+)*[?!.]?$/u.test(value))
+  if (/[\u0080-\uffff]/.test(value) && /^\p{L}+([_.-]\p{L}+)*[?!.]?$/u.test(value))
     return no('words in another language');
   const decoded = decodeBase64Text(value);
   if (decoded !== undefined && decoded !== value) {
