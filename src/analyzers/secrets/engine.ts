@@ -230,19 +230,29 @@ function isQuote(c: number): boolean {
   return c === 0x22 || c === 0x27 || c === 0x60;
 }
 
-/** Overlapping secrets found by several rules are reported once, by the most specific rule. */
+/**
+ * Overlapping secrets found by several rules are reported once, by the most specific rule: a provider rule
+ * over a generic one, higher confidence over lower, then the longer secret, then the earlier rule.
+ */
 function dedupe(candidates: Candidate[], compiled: CompiledRules): Candidate[] {
-  const rank = (c: Candidate): number => {
-    const rule = (compiled.rules[c.ruleIndex] as CompiledRule).rule;
-    return (rule.generic === true ? 0 : 1000) + (c.end - c.start);
+  const CONFIDENCE = { high: 3, medium: 2, low: 1 } as const;
+  const better = (a: Candidate, b: Candidate): number => {
+    const ra = (compiled.rules[a.ruleIndex] as CompiledRule).rule;
+    const rb = (compiled.rules[b.ruleIndex] as CompiledRule).rule;
+    return (
+      Number(rb.generic === true) - Number(ra.generic === true) ||
+      CONFIDENCE[ra.confidence ?? 'high'] - CONFIDENCE[rb.confidence ?? 'high'] ||
+      a.end - a.start - (b.end - b.start) ||
+      b.ruleIndex - a.ruleIndex
+    );
   };
-  candidates.sort((a, b) => a.start - b.start || rank(b) - rank(a));
+  candidates.sort((a, b) => a.start - b.start || better(b, a));
   const kept: Candidate[] = [];
   for (const c of candidates) {
     const overlapping = kept.findIndex((k) => c.start < k.end && k.start < c.end);
     if (overlapping === -1) {
       kept.push(c);
-    } else if (rank(c) > rank(kept[overlapping] as Candidate)) {
+    } else if (better(c, kept[overlapping] as Candidate) > 0) {
       kept[overlapping] = c;
     }
   }

@@ -21,6 +21,8 @@ export interface PoolOptions {
   readonly signal: AbortSignal;
   /** Overrides the thread count (0: scan on this thread). */
   readonly threads?: number;
+  /** Overrides the worker script (tests running from sources point it at the build). */
+  readonly workerFile?: string;
 }
 
 export async function scanFiles(options: PoolOptions): Promise<FileResult[]> {
@@ -49,7 +51,7 @@ function scanHere({ init, paths, progress, signal }: PoolOptions): FileResult[] 
 }
 
 function scanInWorkers(
-  { init, paths, progress, signal }: PoolOptions,
+  { init, paths, progress, signal, workerFile = WORKER_FILE }: PoolOptions,
   threads: number,
 ): Promise<FileResult[]> {
   return new Promise((resolve, reject) => {
@@ -82,7 +84,7 @@ function scanInWorkers(
     };
 
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(WORKER_FILE, { workerData: init });
+      const worker = new Worker(workerFile, { workerData: init });
       workers.push(worker);
       worker.on('message', (reply: WorkerReply) => {
         if (failed) return;
