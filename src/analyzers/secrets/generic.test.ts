@@ -71,6 +71,7 @@ describe('looksLikeWords', () => {
   it('tells words from generated values', () => {
     expect(looksLikeWords('NoLineTerminatorHere')).toBe(true);
     expect(looksLikeWords('read-only')).toBe(true);
+    expect(looksLikeWords('checksum/secret')).toBe(true);
     expect(looksLikeWords('kTqZrXvWpL')).toBe(false);
     expect(looksLikeWords('Tr0ub4dor')).toBe(false);
   });

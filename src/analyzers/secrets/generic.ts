@@ -202,11 +202,11 @@ function sameWord(value: string, identifier: string): boolean {
  */
 export function looksLikeWords(value: string): boolean {
   const core = value.replace(/^[?!#@:.*]/, '').replace(/[?!.:]$/, '');
-  if (!/^[A-Za-z]+([_.-][A-Za-z]+)*$/.test(core)) return false;
+  if (!/^[A-Za-z]+([_./-][A-Za-z]+)*$/.test(core)) return false;
   const segments = core
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(/[\s_.-]+/);
+    .split(/[\s_./-]+/);
   return segments.every(
     (w) => (/^[A-Z]?[a-z]+$/.test(w) || /^[A-Z]{1,5}$/.test(w)) && /[aeiouyAEIOUY]|^[A-Z]+$/.test(w),
   );
