@@ -31,7 +31,8 @@ typecheck: install
 	$(NODE_BIN)/tsc -p tsconfig.json --noEmit
 
 unit: build
-	$(NODE_BIN)/vitest run --coverage
+	$(NODE_BIN)/vitest run --coverage --reporter=default --reporter=json --outputFile.json=coverage/vitest.json
+	@node -e 'const r=require("./coverage/vitest.json");console.log(`vitest: $${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests} skipped`)'
 
 ## dogfood: Plumbline gates its own repository; fails on anything new
 dogfood: build
