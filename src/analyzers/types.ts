@@ -17,8 +17,11 @@ export interface AnalyzerContext {
   readonly workTree: string | undefined;
   readonly config: CheckSpec;
   readonly source: ScanSource;
-  /** Files of a tree scan, relative to root (listed once for every analyzer). */
-  readonly files: readonly string[];
+  /**
+   * Files of a tree scan, relative to root: listed once for every analyzer, and resolved after the
+   * analyzers have started, so that their set-up (worker threads) overlaps the listing.
+   */
+  readonly files: Promise<readonly string[]>;
   readonly showSecrets: boolean;
   readonly progress: Progress;
   readonly signal: AbortSignal;

@@ -51,7 +51,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   }
 
   const configFile = options.configFile ?? join(root, CONFIG_FILE);
-  const config = loadConfig(configFile, { required: options.configFile !== undefined });
+  const config = await loadConfig(configFile, { required: options.configFile !== undefined });
   const names = selectAnalyzers(config.check.analyzers, options.only);
   const analyzers = names.map((n) => findAnalyzer(n)).filter((a) => a !== undefined);
   for (const a of analyzers) {
@@ -60,7 +60,19 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     }
   }
 
-  const files = options.source.kind === 'tree' ? listFiles(root, config.check.paths) : [];
+  const files =
+    options.source.kind === 'tree'
+      ? new Promise<readonly string[]>((resolve, reject) => {
+          setImmediate(() => {
+            try {
+              resolve(listFiles(root, config.check.paths));
+            } catch (error) {
+              reject(error);
+            }
+          });
+        })
+      : Promise.resolve([]);
+  files.catch(() => {}); // awaited by the analyzers; this only stops an unhandled-rejection warning
   const context: AnalyzerContext = {
     root,
     workTree,
@@ -95,7 +107,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   }
 
   const suppressionsFile = options.suppressionsFile ?? join(reportRoot, DEFAULT_SUPPRESSIONS);
-  const entries = readSuppressions(suppressionsFile);
+  const entries = await readSuppressions(suppressionsFile);
   const suppressionsPath = relative(reportRoot, suppressionsFile).split(sep).join('/');
   const fingerprinted = assignFingerprints(kept);
   const suppressed = applySuppressions(fingerprinted, entries, suppressionsPath, options.now ?? new Date());

@@ -13,8 +13,8 @@ export function registerRules(program: Command): void {
     .option('--config <file>', 'configuration file', 'plumbline.yaml')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  plumbline rules list\n  plumbline rules list --json | jq length')
-    .action((opts: { config: string; json?: boolean }) => {
-      const list = resolveRules(loadConfig(opts.config).check, opts.config);
+    .action(async (opts: { config: string; json?: boolean }) => {
+      const list = resolveRules((await loadConfig(opts.config)).check, opts.config);
       if (opts.json === true) {
         writeOutput(undefined, JSON.stringify(list, null, 2));
         return;
@@ -33,8 +33,8 @@ export function registerRules(program: Command): void {
       'after',
       '\nExamples:\n  plumbline rules export --format ripgrep > patterns.txt && rg -f patterns.txt src/',
     )
-    .action((opts: { format: string; config: string; output?: string }) => {
-      const list = resolveRules(loadConfig(opts.config).check, opts.config);
+    .action(async (opts: { format: string; config: string; output?: string }) => {
+      const list = resolveRules((await loadConfig(opts.config)).check, opts.config);
       if (opts.format === 'ripgrep') {
         writeOutput(
           opts.output,

@@ -1,6 +1,5 @@
 // `plumbline schema`: the JSON Schema of plumbline.yaml documents, for editors.
 import type { Command } from 'commander';
-import { configJsonSchema } from '../config/jsonschema.js';
 import { writeOutput } from './output.js';
 
 export function registerSchema(program: Command): void {
@@ -15,7 +14,8 @@ Examples:
   plumbline schema --output .plumbline/schema.json
   # then, first line of plumbline.yaml:  # yaml-language-server: $schema=.plumbline/schema.json`,
     )
-    .action((opts: { output?: string }) => {
+    .action(async (opts: { output?: string }) => {
+      const { configJsonSchema } = await import('../config/jsonschema.js');
       writeOutput(opts.output, `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     });
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_CHECK_SPEC } from './defaults.js';
 import { configJsonSchema } from './jsonschema.js';
-import { parseConfig } from './load.js';
+import { loadConfig } from './load.js';
+import { parseConfig } from './parse.js';
+import { checkSpecSchema } from './schema.js';
 
 function fails(text: string): ConfigError {
   try {
@@ -67,5 +70,18 @@ describe('configJsonSchema', () => {
     const text = JSON.stringify(configJsonSchema());
     expect(text).toContain('plumbline.dev/v1alpha1');
     expect(text).toContain('maxFileSize');
+  });
+});
+
+describe('loadConfig', () => {
+  it('uses the defaults without a file, and they equal the schema defaults', async () => {
+    expect(checkSpecSchema.parse({})).toEqual(DEFAULT_CHECK_SPEC);
+    const c = await loadConfig('/nonexistent/plumbline.yaml');
+    expect(c.file).toBeUndefined();
+    expect(c.check).toEqual(DEFAULT_CHECK_SPEC);
+    expect(Object.isFrozen(c.check.secrets)).toBe(true);
+    await expect(loadConfig('/nonexistent/plumbline.yaml', { required: true })).rejects.toThrow(
+      /does not exist/,
+    );
   });
 });

@@ -1,8 +1,9 @@
 // Lists the files a tree scan reads: in a Git work tree what git tracks plus untracked files it does not
 // ignore; in a plain folder every file, honouring .gitignore files. Then the Check's include/exclude globs.
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import type { Ignore } from 'ignore';
 import picomatch from 'picomatch';
 import { findWorkTree, git } from '../git/git.js';
 
@@ -37,6 +38,12 @@ function gitFiles(root: string): string[] {
   return out.split('\0').filter((p) => p.length > 0);
 }
 
+/** `ignore` is needed only for plain folders: loaded on first use. */
+function newIgnore(): Ignore {
+  const load = createRequire(import.meta.url)('ignore') as (options?: object) => Ignore;
+  return load();
+}
+
 function walkFolder(root: string): string[] {
   const files: string[] = [];
   const visit = (dir: string, rules: readonly { base: string; ig: Ignore }[]): void => {
@@ -50,7 +57,7 @@ function walkFolder(root: string): string[] {
     const gitignore = entries.find((e) => e.isFile() && e.name === '.gitignore');
     if (gitignore !== undefined) {
       try {
-        here.push({ base: dir, ig: ignore().add(readFileSync(join(dir, '.gitignore'), 'utf8')) });
+        here.push({ base: dir, ig: newIgnore().add(readFileSync(join(dir, '.gitignore'), 'utf8')) });
       } catch {
         // an unreadable .gitignore ignores nothing
       }

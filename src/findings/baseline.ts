@@ -2,23 +2,17 @@
 // One entry per line, sorted, no line numbers: two branches that each add entries merge cleanly.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { AbsentEntry } from '../report/types.js';
 import type { Finding } from './model.js';
 
 export const DEFAULT_BASELINE = '.plumbline/baseline.json';
 
-const entrySchema = z.object({
-  fingerprint: z.string().regex(/^[0-9a-f]{16,64}$/),
-  ruleId: z.string(),
-  path: z.string(),
-});
-const baselineSchema = z.object({
-  version: z.literal(1),
-  findings: z.array(entrySchema),
-});
-export type BaselineEntry = z.infer<typeof entrySchema>;
+export interface BaselineEntry {
+  readonly fingerprint: string;
+  readonly ruleId: string;
+  readonly path: string;
+}
 
 export function readBaseline(file: string): BaselineEntry[] {
   let text: string;
@@ -40,15 +34,29 @@ export function readBaseline(file: string): BaselineEntry[] {
       'regenerate it with `plumbline baseline`',
     );
   }
-  const parsed = baselineSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(
-      `baseline ${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-      'regenerate it with `plumbline baseline`',
-    );
+  const problem = baselineProblem(json);
+  if (problem !== undefined) {
+    throw new InputError(`baseline ${file}: ${problem}`, 'regenerate it with `plumbline baseline`');
   }
-  return parsed.data.findings;
+  return (json as { findings: BaselineEntry[] }).findings;
+}
+
+/** What is wrong with a parsed baseline document, or undefined. (No schema library: this runs at start-up.) */
+function baselineProblem(json: unknown): string | undefined {
+  if (json === null || typeof json !== 'object') return 'not a JSON object';
+  const doc = json as { version?: unknown; findings?: unknown };
+  if (doc.version !== 1) return `version: expected 1, found ${JSON.stringify(doc.version ?? null)}`;
+  if (!Array.isArray(doc.findings)) return 'findings: expected a list';
+  for (const [i, e] of doc.findings.entries()) {
+    const entry = e as Partial<Record<keyof BaselineEntry, unknown>> | null;
+    if (entry === null || typeof entry !== 'object') return `findings[${i}]: expected an object`;
+    if (typeof entry.fingerprint !== 'string' || !/^[0-9a-f]{16,64}$/.test(entry.fingerprint)) {
+      return `findings[${i}].fingerprint: expected a hex fingerprint`;
+    }
+    if (typeof entry.ruleId !== 'string') return `findings[${i}].ruleId: expected a string`;
+    if (typeof entry.path !== 'string') return `findings[${i}].path: expected a string`;
+  }
+  return undefined;
 }
 
 export function writeBaseline(file: string, findings: readonly Finding[]): number {

@@ -66,7 +66,7 @@ describe('suppressions', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pl-supp-'));
   const file = join(dir, 'suppressions.yaml');
 
-  it('match by rule, path glob and fingerprint; expired ones are reported', () => {
+  it('match by rule, path glob and fingerprint; expired ones are reported', async () => {
     const findings = assignFingerprints([
       raw('test/a.py', 1, 'x'),
       raw('src/b.py', 1, 'y', 'r-2'),
@@ -85,7 +85,7 @@ describe('suppressions', () => {
     expires: 2020-01-01
 `,
     );
-    const entries = readSuppressions(file);
+    const entries = await readSuppressions(file);
     expect(entries.map((e) => e.line)).toEqual([2, 4, 7]);
     const { findings: out, expired } = applySuppressions(
       findings,
@@ -102,7 +102,7 @@ describe('suppressions', () => {
     expect(expired[0]?.location).toMatchObject({ path: '.plumbline/suppressions.yaml', startLine: 7 });
   });
 
-  it('require a scope and a reason, and a real date', () => {
+  it('require a scope and a reason, and a real date', async () => {
     for (const [yaml, pattern] of [
       ['suppressions:\n  - reason: no scope here\n', /give a scope/],
       ['suppressions:\n  - rule: x\n', /reason/],
@@ -113,9 +113,9 @@ describe('suppressions', () => {
       ['suppressions: [\n', /YAML syntax error/],
     ] as const) {
       writeFileSync(file, yaml);
-      expect(() => readSuppressions(file)).toThrow(ConfigError);
-      expect(() => readSuppressions(file)).toThrow(pattern);
+      await expect(readSuppressions(file)).rejects.toThrow(ConfigError);
+      await expect(readSuppressions(file)).rejects.toThrow(pattern);
     }
-    expect(readSuppressions(join(dir, 'none.yaml'))).toEqual([]);
+    expect(await readSuppressions(join(dir, 'none.yaml'))).toEqual([]);
   });
 });

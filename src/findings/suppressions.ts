@@ -2,42 +2,24 @@
 // is reported itself, so nothing stays hidden by a decision nobody renews.
 import { readFileSync } from 'node:fs';
 import picomatch from 'picomatch';
-import { isNode, LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Finding, RawFinding } from './model.js';
 
 export const DEFAULT_SUPPRESSIONS = '.plumbline/suppressions.yaml';
 export const EXPIRED_RULE_ID = 'plumbline-expired-suppression';
 
-const dateString = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'write the date as YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date');
-
-const entrySchema = z
-  .object({
-    rule: z.string().min(1).optional(),
-    path: z.string().min(1).optional(),
-    fingerprint: z
-      .string()
-      .regex(/^[0-9a-f]{16,64}$/, 'copy the fingerprint from a report')
-      .optional(),
-    reason: z.string().trim().min(3, 'say why this is suppressed; a reason is required'),
-    expires: z.union([dateString, z.date().transform((d) => d.toISOString().slice(0, 10))]).optional(),
-  })
-  .strict()
-  .refine((e) => e.rule !== undefined || e.path !== undefined || e.fingerprint !== undefined, {
-    message: 'give a scope: rule, path (a glob) or fingerprint',
-  });
-
-const fileSchema = z.object({ suppressions: z.array(entrySchema).default([]) }).strict();
-
-export interface SuppressionEntry extends z.infer<typeof entrySchema> {
+export interface SuppressionEntry {
+  readonly rule?: string;
+  readonly path?: string;
+  readonly fingerprint?: string;
+  readonly reason: string;
+  readonly expires?: string;
+  /** 1-based line of the entry in the file. */
   readonly line: number;
 }
 
-export function readSuppressions(file: string): SuppressionEntry[] {
+/** Reads the suppressions file; none is no suppressions. The YAML and schema code loads only for a file. */
+export async function readSuppressions(file: string): Promise<SuppressionEntry[]> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -50,42 +32,8 @@ export function readSuppressions(file: string): SuppressionEntry[] {
       `cannot be read (${(error as NodeJS.ErrnoException).code})`,
     );
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
-  const error = doc.errors[0];
-  if (error !== undefined) {
-    throw new ConfigError(
-      file,
-      lineCounter.linePos(error.pos[0]).line,
-      undefined,
-      `YAML syntax error: ${error.message.split('\n')[0]}`,
-    );
-  }
-  const parsed = fileSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = (issue?.path ?? []).filter((p): p is string | number => typeof p !== 'symbol');
-    let line: number | undefined;
-    for (let depth = path.length; depth >= 0 && line === undefined; depth--) {
-      const node = doc.getIn(path.slice(0, depth), true);
-      if (isNode(node) && node.range) line = lineCounter.linePos(node.range[0]).line;
-    }
-    throw new ConfigError(
-      file,
-      line,
-      path
-        .map((p) => (typeof p === 'number' ? `[${p}]` : p))
-        .join('.')
-        .replace('.[', '['),
-      issue?.message ?? 'invalid',
-      'each entry needs a scope (rule, path or fingerprint) and a reason; expires is YYYY-MM-DD',
-    );
-  }
-  return parsed.data.suppressions.map((entry, index) => {
-    const node = doc.getIn(['suppressions', index], true);
-    const line = isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : 1;
-    return { ...entry, line };
-  });
+  const { parseSuppressions } = await import('./suppressions-file.js');
+  return parseSuppressions(text, file);
 }
 
 /** Applies suppressions; returns the findings (suppressed ones marked) and one finding per expired entry. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRules, EXAMPLE_PATH, isInlineAllowed, scanText } from './engine.js';
+import { compileRules, EXAMPLE_PATH, isInlineAllowed, literalPrefixes, scanText } from './engine.js';
 import type { SecretRule } from './rule.js';
 import { GENERIC_RULES } from './rules/generic.js';
 
@@ -110,4 +110,30 @@ describe('generic rules examples', () => {
       });
     }
   }
+});
+
+describe('literalPrefixes', () => {
+  it('finds the fixed text every match starts with', () => {
+    expect(literalPrefixes(String.raw`\b(ghp_[A-Za-z0-9]{36})\b`)).toEqual(['ghp_']);
+    expect(literalPrefixes(String.raw`\b((?:AKIA|ABIA)[A-Z0-9]{16})`)).toEqual(['AKIA', 'ABIA']);
+    expect(literalPrefixes(String.raw`amzn\.mws\.[0-9a-f]{8}`)).toEqual(['amzn.mws.']);
+    expect(literalPrefixes(String.raw`xox[bp]-[0-9]+`)).toEqual(['xox']);
+  });
+  it('gives up where a match may start elsewhere', () => {
+    expect(literalPrefixes(String.raw`[\w.-]{0,40}password`)).toBeUndefined();
+    expect(literalPrefixes(String.raw`(?:aws|amazon)?_key`)).toBeUndefined();
+    expect(literalPrefixes(String.raw`ab?c`)).toEqual(['a']);
+    expect(literalPrefixes(String.raw`a|b`)).toBeUndefined();
+  });
+});
+
+describe('anchored rules', () => {
+  it('find the same matches as windowed ones', () => {
+    const sticky = compileRules([prefixRule]);
+    const windowed = compileRules([{ ...prefixRule, pattern: `(?:)${prefixRule.pattern}` }]);
+    const text = 'a tok_abcdefghij0123456789 b TOK_abcdefghij0123456789 tok_abcdefghij012345678Z';
+    expect(scanText(text, 'a', sticky).map((m) => m.column)).toEqual(
+      scanText(text, 'a', windowed).map((m) => m.column),
+    );
+  });
 });

@@ -27,6 +27,8 @@ export interface GlobalAllow {
 interface CompiledRule {
   readonly rule: SecretRule;
   readonly regex: RegExp;
+  /** Set when every match starts with a keyword: the pattern is tried at each keyword hit instead. */
+  readonly sticky: RegExp | undefined;
   readonly allowRegexes: readonly RegExp[];
   readonly stopwords: readonly string[];
   readonly allowPath: ((path: string) => boolean) | undefined;
@@ -77,9 +79,13 @@ export function compileRules(rules: readonly SecretRule[], allow: GlobalAllow = 
       (rulesByKeyword[index] as number[]).push(ruleIndex);
     }
     const flags = `gd${rule.caseInsensitive === true ? 'i' : ''}`;
+    const prefixes = rule.multiline === true ? undefined : literalPrefixes(rule.pattern);
+    const anchored =
+      prefixes?.every((p) => rule.keywords.some((k) => p.toLowerCase().startsWith(k.toLowerCase()))) === true;
     return {
       rule,
       regex: new RegExp(rule.pattern, flags),
+      sticky: anchored ? new RegExp(rule.pattern, `${flags}y`) : undefined,
       allowRegexes: (rule.allow?.regexes ?? []).map((r) => new RegExp(r)),
       stopwords: (rule.allow?.stopwords ?? []).map((s) => s.toLowerCase()),
       allowPath:
@@ -111,27 +117,58 @@ interface Candidate {
 
 /** Scans one file's bytes. Binary detection and size limits are the caller's. */
 export function scanBytes(bytes: Buffer, path: string, compiled: CompiledRules): SecretMatch[] {
-  // One char per byte: regex offsets are byte offsets, and decoding is a copy, not a UTF-8 validation.
-  const text = bytes.toString('latin1');
   const n = bytes.length;
+  // One char per byte: regex offsets are byte offsets, and decoding is a copy, not a UTF-8 validation.
+  // Decoded only once a keyword is found: most files have none.
+  let decoded: string | undefined;
+  const text = (): string => {
+    decoded ??= bytes.toString('latin1');
+    return decoded;
+  };
   const windows = new Map<number, [number, number][]>();
+  const candidates: Candidate[] = [];
+  const seen = new Set<string>();
+
+  const consider = (ruleIndex: number, m: RegExpExecArray, base: number): void => {
+    const entry = compiled.rules[ruleIndex] as CompiledRule;
+    const span = secretSpan(m, entry.rule.secretGroups);
+    if (span === undefined) return;
+    const secretStart = base + span[0];
+    const key = `${ruleIndex}:${secretStart}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const secretEnd = base + span[1];
+    const verdict = judge(entry, bytes, text(), secretStart, secretEnd, base + m.index, path, compiled);
+    if (verdict !== undefined)
+      candidates.push({ ruleIndex, start: secretStart, end: secretEnd, confidence: verdict });
+  };
 
   compiled.matcher.scan(bytes, (keyword, hitEnd) => {
     const hitStart = hitEnd - (compiled.matcher.keywords[keyword] as string).length;
+    // The single-line window around this hit, computed once for all its rules.
+    let lineStart = -1;
+    let lineEnd = -1;
     for (const ruleIndex of compiled.rulesByKeyword[keyword] as number[]) {
-      const rule = (compiled.rules[ruleIndex] as CompiledRule).rule;
-      let start = hitStart;
-      const startLimit = Math.max(0, hitStart - WINDOW_BEFORE);
-      while (start > startLimit && bytes[start - 1] !== 0x0a) start--;
-      let end = hitEnd;
-      if (rule.multiline === true) {
-        end = Math.min(n, hitEnd + MULTILINE_SPAN);
-      } else {
-        const endLimit = Math.min(n, hitEnd + WINDOW_AFTER);
-        while (end < endLimit && bytes[end] !== 0x0a) end++;
-        const tailLimit = Math.min(n, end + TOKEN_TAIL);
-        while (end < tailLimit && isTokenByte(bytes[end] as number)) end++;
+      const entry = compiled.rules[ruleIndex] as CompiledRule;
+      if (entry.sticky !== undefined) {
+        // Every match of this rule starts with one of its keywords: try it right here, no window.
+        entry.sticky.lastIndex = hitStart;
+        const m = entry.sticky.exec(text());
+        if (m !== null && m[0].length > 0) consider(ruleIndex, m, 0);
+        continue;
       }
+      if (lineStart === -1) {
+        lineStart = hitStart;
+        const startLimit = Math.max(0, hitStart - WINDOW_BEFORE);
+        while (lineStart > startLimit && bytes[lineStart - 1] !== 0x0a) lineStart--;
+        lineEnd = hitEnd;
+        const endLimit = Math.min(n, hitEnd + WINDOW_AFTER);
+        while (lineEnd < endLimit && bytes[lineEnd] !== 0x0a) lineEnd++;
+        const tailLimit = Math.min(n, lineEnd + TOKEN_TAIL);
+        while (lineEnd < tailLimit && isTokenByte(bytes[lineEnd] as number)) lineEnd++;
+      }
+      const start = lineStart;
+      const end = entry.rule.multiline === true ? Math.min(n, hitEnd + MULTILINE_SPAN) : lineEnd;
       let list = windows.get(ruleIndex);
       if (list === undefined) {
         list = [];
@@ -145,35 +182,105 @@ export function scanBytes(bytes: Buffer, path: string, compiled: CompiledRules):
       }
     }
   });
-  if (windows.size === 0) return [];
 
-  const candidates: Candidate[] = [];
   for (const [ruleIndex, list] of windows) {
     const entry = compiled.rules[ruleIndex] as CompiledRule;
-    if (entry.allowPath?.(path) === true) continue;
-    const seen = new Set<number>();
     for (const [start, end] of list) {
-      const window = text.slice(start, end);
+      const window = text().slice(start, end);
       entry.regex.lastIndex = 0;
       for (let m = entry.regex.exec(window); m !== null; m = entry.regex.exec(window)) {
         if (m[0].length === 0) {
           entry.regex.lastIndex++;
           continue;
         }
-        const span = secretSpan(m, entry.rule.secretGroups);
-        if (span === undefined) continue;
-        const secretStart = start + span[0];
-        if (seen.has(secretStart)) continue;
-        seen.add(secretStart);
-        const secretEnd = start + span[1];
-        const verdict = judge(entry, bytes, text, secretStart, secretEnd, start + m.index, path, compiled);
-        if (verdict !== undefined) {
-          candidates.push({ ruleIndex, start: secretStart, end: secretEnd, confidence: verdict });
-        }
+        consider(ruleIndex, m, start);
       }
     }
   }
-  return locate(bytes, text, dedupe(candidates, compiled), compiled);
+  if (candidates.length === 0) return [];
+  const allowed = candidates.filter(
+    (c) => (compiled.rules[c.ruleIndex] as CompiledRule).allowPath?.(path) !== true,
+  );
+  return locate(bytes, text(), dedupe(allowed, compiled), compiled);
+}
+
+/**
+ * The literal texts every match of `pattern` starts with, or undefined when that cannot be told simply.
+ * Understands a leading `\b`, groups, one alternation of literals, and escaped punctuation.
+ */
+export function literalPrefixes(pattern: string): string[] | undefined {
+  if (isAlternationGroup(pattern, 0)) return undefined; // `a|b`: a match may start with either
+  let i = 0;
+  const skipOpeners = (): void => {
+    for (;;) {
+      if (pattern.startsWith('\\b', i)) i += 2;
+      else if (pattern.startsWith('(?:', i) && !isAlternationGroup(pattern, i + 3)) i += 3;
+      else if (pattern[i] === '(' && pattern[i + 1] !== '?' && !isAlternationGroup(pattern, i + 1)) i += 1;
+      else return;
+    }
+  };
+  const literal = (stop: string): string => {
+    let out = '';
+    while (i < pattern.length && !stop.includes(pattern[i] as string)) {
+      let ch: string;
+      let width: number;
+      if (pattern[i] === '\\') {
+        const next = pattern[i + 1] ?? '';
+        if (!/[.\-/_:=+@#]/.test(next)) break; // \w, \d, \s, \b…: not a literal
+        ch = next;
+        width = 2;
+      } else if (/[A-Za-z0-9_\-:=/@#]/.test(pattern[i] as string)) {
+        ch = pattern[i] as string;
+        width = 1;
+      } else {
+        break;
+      }
+      if (/[?*{]/.test(pattern[i + width] ?? '')) break; // optional or repeated: not a fixed prefix
+      out += ch;
+      i += width;
+    }
+    return out;
+  };
+  skipOpeners();
+  let heads = [''];
+  const groupStart = pattern.startsWith('(?:', i)
+    ? i + 3
+    : pattern[i] === '(' && pattern[i + 1] !== '?'
+      ? i + 1
+      : -1;
+  if (groupStart !== -1) {
+    i = groupStart;
+    const alternatives: string[] = [];
+    for (;;) {
+      const alt = literal('|)');
+      if (alt === '') return undefined;
+      alternatives.push(alt);
+      if (pattern[i] === '|') i++;
+      else if (pattern[i] === ')') {
+        i++;
+        break;
+      } else return undefined;
+    }
+    if (/[?*{+]/.test(pattern[i] ?? '')) return undefined;
+    heads = alternatives;
+  }
+  const tail = literal('|)');
+  const prefixes = heads.map((h) => h + tail).filter((p) => p.length > 0);
+  return prefixes.length === heads.length ? prefixes : undefined;
+}
+
+function isAlternationGroup(pattern: string, from: number): boolean {
+  let depth = 0;
+  for (let i = from; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (c === '(') depth++;
+    else if (c === ')') {
+      if (depth === 0) return false;
+      depth--;
+    } else if (c === '|' && depth === 0) return true;
+  }
+  return false;
 }
 
 function isTokenByte(b: number): boolean {

@@ -37,7 +37,7 @@ export const secretsAnalyzer: Analyzer = {
     ): RawFinding[] => findingsOf(byId, path, matches, extra, context.showSecrets);
 
     if (context.source.kind === 'tree') {
-      const paths = context.files.filter((p) => !allowPath(p));
+      const paths = context.files.then((files) => files.filter((p) => !allowPath(p)));
       const results = await scanFiles({
         init: { rules, allow, root: context.root, maxFileSize: context.config.maxFileSize },
         paths,
@@ -52,7 +52,7 @@ export const secretsAnalyzer: Analyzer = {
         if (r.skipped !== undefined) skipped.push(r.skipped);
         findings.push(...toFindings(r.path, r.matches));
       }
-      return result(findings, rules, skipped, paths.length, bytes);
+      return result(findings, rules, skipped, (await paths).length, bytes);
     }
 
     const workTree = context.workTree as string;

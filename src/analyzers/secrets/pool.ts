@@ -1,5 +1,6 @@
-// Spreads a tree scan over worker threads (one per core). Small trees, and runs from TypeScript sources
-// (tests), scan on the calling thread instead: starting workers costs more than it saves there.
+// Spreads a tree scan over worker threads (one per core). Workers start before the file list is ready, so
+// their start-up overlaps listing the tree. Small trees, and runs from TypeScript sources (tests), scan on
+// the calling thread instead: workers cost more than they save there.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ const BATCH_FILES = 64;
 
 export interface PoolOptions {
   readonly init: WorkerInit;
-  readonly paths: readonly string[];
+  /** The files to scan; may still be being listed when the pool starts. */
+  readonly paths: readonly string[] | Promise<readonly string[]>;
   readonly progress: Progress;
   readonly signal: AbortSignal;
   /** Overrides the thread count (0: scan on this thread). */
@@ -26,17 +28,28 @@ export interface PoolOptions {
 }
 
 export async function scanFiles(options: PoolOptions): Promise<FileResult[]> {
-  const threads = options.threads ?? defaultThreads(options.paths.length);
-  if (threads === 0) return scanHere(options);
-  return scanInWorkers(options, threads);
+  const workerFile = options.workerFile ?? WORKER_FILE;
+  const wanted =
+    options.threads ?? (existsSync(workerFile) ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
+  // Start the workers now; they load and compile the rules while the files are listed.
+  const workers = Array.from({ length: wanted }, () => new Worker(workerFile, { workerData: options.init }));
+  try {
+    const paths = await options.paths;
+    if (workers.length === 0 || (options.threads === undefined && paths.length < MIN_FILES_FOR_WORKERS)) {
+      return scanHere(options.init, paths, options.progress, options.signal);
+    }
+    return await scanInWorkers(workers, paths, options.progress, options.signal);
+  } finally {
+    for (const w of workers) void w.terminate();
+  }
 }
 
-function defaultThreads(files: number): number {
-  if (files < MIN_FILES_FOR_WORKERS || !existsSync(WORKER_FILE)) return 0;
-  return Math.max(1, Math.min(availableParallelism(), 8));
-}
-
-function scanHere({ init, paths, progress, signal }: PoolOptions): FileResult[] {
+function scanHere(
+  init: WorkerInit,
+  paths: readonly string[],
+  progress: Progress,
+  signal: AbortSignal,
+): FileResult[] {
   const compiled = compileRules(init.rules, init.allow);
   const results: FileResult[] = [];
   let bytes = 0;
@@ -51,28 +64,28 @@ function scanHere({ init, paths, progress, signal }: PoolOptions): FileResult[] 
 }
 
 function scanInWorkers(
-  { init, paths, progress, signal, workerFile = WORKER_FILE }: PoolOptions,
-  threads: number,
+  workers: readonly Worker[],
+  paths: readonly string[],
+  progress: Progress,
+  signal: AbortSignal,
 ): Promise<FileResult[]> {
   return new Promise((resolve, reject) => {
     const results: FileResult[] = [];
-    const workers: Worker[] = [];
     let next = 0;
     let batchId = 0;
     let pending = 0;
     let bytes = 0;
-    let failed = false;
+    let settled = false;
 
     const finish = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
       signal.removeEventListener('abort', onAbort);
-      for (const w of workers) void w.terminate();
       if (error !== undefined) reject(error);
       else resolve(results);
     };
-    const onAbort = (): void => {
-      failed = true;
-      finish(signal.reason);
-    };
+    const onAbort = (): void => finish(signal.reason);
+    if (signal.aborted) return finish(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
 
     const feed = (worker: Worker): void => {
@@ -83,11 +96,9 @@ function scanInWorkers(
       worker.postMessage(batch);
     };
 
-    for (let i = 0; i < threads; i++) {
-      const worker = new Worker(workerFile, { workerData: init });
-      workers.push(worker);
+    for (const worker of workers) {
       worker.on('message', (reply: WorkerReply) => {
-        if (failed) return;
+        if (settled) return;
         pending--;
         for (const r of reply.results) {
           bytes += r.bytes;
@@ -97,11 +108,7 @@ function scanInWorkers(
         feed(worker);
         if (pending === 0 && next >= paths.length) finish();
       });
-      worker.on('error', (error) => {
-        if (failed) return;
-        failed = true;
-        finish(error);
-      });
+      worker.on('error', (error) => finish(error));
       // Two batches in flight per worker, so it never waits for the main thread.
       feed(worker);
       feed(worker);

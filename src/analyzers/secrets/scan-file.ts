@@ -56,14 +56,14 @@ export function scanFile(
         },
       };
     }
-    const bytes = Buffer.allocUnsafe(stat.size);
+    const bytes = scratch(stat.size);
     let read = 0;
     while (read < stat.size) {
       const n = readSync(fd, bytes, read, stat.size - read, read);
       if (n === 0) break;
       read += n;
     }
-    const content = read === stat.size ? bytes : bytes.subarray(0, read);
+    const content = bytes.subarray(0, read);
     const probe = content.subarray(0, BINARY_PROBE);
     if (probe.includes(0)) {
       return {
@@ -94,6 +94,16 @@ export function toWire(matches: ReturnType<typeof scanBytes>): WireMatch[] {
     inlineAllowed: m.inlineAllowed,
     confidence: m.confidence,
   }));
+}
+
+/**
+ * One reusable read buffer per thread: allocating a fresh one per file costs page faults and garbage
+ * collection. Safe because a file's bytes are not kept past its scan (matches copy what they need).
+ */
+let buffer = Buffer.allocUnsafe(1 << 20);
+function scratch(size: number): Buffer {
+  if (buffer.length < size) buffer = Buffer.allocUnsafe(Math.max(size, buffer.length * 2));
+  return buffer;
 }
 
 function unreadable(path: string, error: unknown): FileResult {

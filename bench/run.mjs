@@ -1,0 +1,583 @@
+#!/usr/bin/env node
+// Plumbline's secret-scanner benchmarks, in one command: `node bench/run.mjs` (see bench/README.md).
+//
+//   --size-mb N             working-tree corpus size (default 60)
+//   --secretlint-size-mb N  corpus size for secretlint (default: the same corpus)
+//   --commits N             commits in the generated history (default 6000)
+//   --runs N                timed runs per tool; the median is reported (default 3)
+//   --only LIST             tree, history, corpus (comma-separated or repeated; default all)
+//   --no-double             skip the 2x tree run (memory flatness)
+//   --profile               one more plumbline run per benchmark under node --cpu-prof: top functions
+//   --rg-unicode            also time ripgrep in its default Unicode mode (slow on these patterns)
+//   --max-wait S            before each round, wait up to S seconds for other work to finish (default 120)
+//   --work-dir DIR          inputs are built and cached here (default $TMPDIR/plumbline-bench-work)
+//   --build                 rebuild dist/ first (tsc -p tsconfig.build.json); default: when missing or stale
+//   --no-install            install nothing (apt, npm); fail if something is missing
+//   --no-write              do not update bench/RESULTS.md
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildTreeCorpus, warmCache } from './lib/corpus.mjs';
+import { buildHistoryRepo } from './lib/history.mjs';
+import { runPrecision } from './lib/precision.mjs';
+import { profilePlumbline, renderProfile } from './lib/profile.mjs';
+import {
+  ensurePlumblineBuilt,
+  ensureTools,
+  exportRipgrepPatterns,
+  plumblineReport,
+  runGitLog,
+  runPlumbline,
+  runRipgrep,
+  runSecretlint,
+  versions,
+} from './lib/tools.mjs';
+import {
+  BENCH_DIR,
+  cleanScratch,
+  die,
+  ensureDir,
+  fmt,
+  fmtKbAsMb,
+  fmtMb,
+  log,
+  MB,
+  mdTable,
+  median,
+  REPO_DIR,
+  run,
+  waitForQuiet,
+} from './lib/util.mjs';
+
+// Targets (see README.md). Ratios are within one run of this script, so machine noise mostly cancels.
+const TARGET = {
+  vsSecretlint: 100, // plumbline MB/s >= 100x secretlint's
+  vsRipgrep: 4, // plumbline time <= 4x ripgrep's with plumbline's own patterns
+  mbPerSecond: 100, // plumbline >= 100 MB/s on the tree corpus
+  vsGitLog: 2, // plumbline --history time <= 2x git log -p --all
+  rssMb: 300, // peak RSS < 300 MB (MiB of resident memory)
+  flat: 1.25, // peak RSS at 2x the tree <= 1.25x the peak at 1x
+};
+
+const { values } = parseArgs({
+  options: {
+    'size-mb': { type: 'string', default: '60' },
+    'secretlint-size-mb': { type: 'string' },
+    commits: { type: 'string', default: '6000' },
+    runs: { type: 'string', default: '3' },
+    only: { type: 'string', multiple: true },
+    'no-double': { type: 'boolean', default: false },
+    'rg-unicode': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'max-wait': { type: 'string', default: '120' },
+    'work-dir': { type: 'string' },
+    build: { type: 'boolean', default: false },
+    'no-install': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  // The header comment of this file, without the shebang.
+  const lines = readFileSync(new URL(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(1);
+  const header = lines.slice(
+    0,
+    lines.findIndex((l) => !l.startsWith('//')),
+  );
+  process.stdout.write(`${header.map((l) => l.slice(3)).join('\n')}\n`);
+  process.exit(0);
+}
+
+const num = (name, value, { min = 1 } = {}) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) die(`--${name}: expected a number >= ${min}, got "${value}"`);
+  return n;
+};
+const sizeMb = num('size-mb', values['size-mb']);
+const slSizeMb =
+  values['secretlint-size-mb'] === undefined
+    ? sizeMb
+    : num('secretlint-size-mb', values['secretlint-size-mb']);
+const commits = Math.round(num('commits', values.commits, { min: 10 }));
+const runs = Math.round(num('runs', values.runs));
+const maxWait = num('max-wait', values['max-wait'], { min: 0 });
+const only = new Set(
+  (values.only ?? ['tree,history,corpus'])
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+for (const o of only)
+  if (!['tree', 'history', 'corpus'].includes(o))
+    die(`--only: unknown benchmark "${o}" (tree, history, corpus)`);
+const workDir = ensureDir(
+  values['work-dir'] ?? process.env.PLUMBLINE_BENCH_WORK ?? join(tmpdir(), 'plumbline-bench-work'),
+);
+if (workDir.startsWith(`${REPO_DIR}/`) && !workDir.startsWith(join(REPO_DIR, 'bench', 'work'))) {
+  die(
+    '--work-dir must be outside this repository (or under bench/work/): plumbline walks a Git work tree with git ls-files',
+  );
+}
+
+const notes = [];
+const results = {
+  date: run('date', ['-u']).stdout.trim(),
+  command: `node bench/run.mjs${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+  machine: machine(),
+  runs,
+};
+
+function machine() {
+  let cpu = cpus()[0]?.model ?? '?';
+  try {
+    cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu;
+  } catch {
+    // keep os.cpus()
+  }
+  const cores = Number(run('nproc', []).stdout.trim()) || cpus().length;
+  return { cpu, cores, memGiB: totalmem() / 1024 ** 3 };
+}
+
+/** Median wall time, CPU time and peaks over a tool's runs. */
+function summarize(list, bytes) {
+  const seconds = median(list.map((r) => r.seconds));
+  const cpu = median(list.map((r) => (r.user ?? 0) + (r.sys ?? 0)));
+  const hwm = list.map((r) => r.nodeHwmKb).filter((v) => v !== undefined);
+  const other = list.map((r) => r.otherShare).filter((v) => v !== undefined);
+  return {
+    other: other.length > 0 ? median(other) : undefined,
+    seconds,
+    all: list.map((r) => r.seconds),
+    cpu,
+    mbps: bytes === undefined ? undefined : bytes / MB / seconds,
+    maxRssKb: Math.max(...list.map((r) => r.maxRssKb ?? 0)) || undefined,
+    nodeHwmKb: hwm.length > 0 ? Math.max(...hwm) : undefined,
+  };
+}
+
+/** Waits for a quiet machine before a round; remembers the busiest start. */
+let busiestStart = 0;
+async function quiet(label) {
+  const share = await waitForQuiet({ maxSeconds: maxWait, label });
+  if (share !== undefined && share > busiestStart) busiestStart = share;
+}
+
+/**
+ * Runs one timed command; when other processes took more than 15% of the CPU meanwhile, waits for quiet and
+ * runs it again (twice at most), keeping the last result. The noise that remains shows as *other load*.
+ */
+async function measured(label, fn) {
+  let result = await fn();
+  for (let retry = 0; retry < 2 && (result.otherShare ?? 0) > 0.15; retry++) {
+    log(
+      `${label}: other processes used ${(result.otherShare * 100).toFixed(0)}% of the CPU meanwhile; again`,
+    );
+    await quiet(label);
+    result = await fn();
+  }
+  return result;
+}
+
+/** Runs `fn` and records an error instead of stopping the whole benchmark. */
+async function attempt(label, fn) {
+  try {
+    return await fn();
+  } catch (error) {
+    log(`ERROR in ${label}: ${error.message.split('\n').slice(0, 6).join('\n')}`);
+    notes.push(`${label} failed: ${error.message.split('\n')[0]}`);
+    return { error: error.message.split('\n')[0] };
+  }
+}
+
+// ------------------------------------------------------------------------------------------ setup
+
+if (!values['no-install']) {
+  ensureTools({ needRipgrep: only.has('tree'), needNpm: only.has('tree') || only.has('corpus') });
+}
+const buildNote = ensurePlumblineBuilt({ build: values.build });
+if (buildNote !== undefined) notes.push(buildNote);
+results.versions = versions();
+log(`plumbline ${results.versions.plumbline}; work dir ${workDir}`);
+
+// ------------------------------------------------------------------------------------------ tree
+
+async function benchTree() {
+  const source = join(REPO_DIR, 'node_modules');
+  const corpus = buildTreeCorpus({ workDir, sourceRoot: source, sizeMb });
+  const slCorpus =
+    slSizeMb === sizeMb ? corpus : buildTreeCorpus({ workDir, sourceRoot: source, sizeMb: slSizeMb });
+  const double = values['no-double']
+    ? undefined
+    : buildTreeCorpus({ workDir, sourceRoot: source, sizeMb: sizeMb * 2 });
+  for (const c of [corpus, slCorpus, double]) if (c !== undefined) warmCache(c.dir);
+
+  const patterns = exportRipgrepPatterns(join(workDir, 'patterns.txt'));
+  if (patterns.rejected.length > 0) {
+    notes.push(
+      `ripgrep rejected ${patterns.rejected.length} plumbline pattern(s), run without them: ${patterns.rejected.join(' ; ')}`,
+    );
+  }
+  // One untimed run each first: checks the command works, reads the report, and warms up.
+  log('tree: plumbline report run');
+  const { result: firstPl, report } = await plumblineReport(corpus.dir, {
+    reportFile: join(workDir, 'tree-report.json'),
+  });
+  if (firstPl.leftCache)
+    notes.push(
+      'plumbline left a .plumbline/ cache in the scanned folder; it is removed before every timed run (cold runs)',
+    );
+
+  const pl = [];
+  const pl2 = [];
+  const rg = [];
+  const rgUni = [];
+  const sl = [];
+  let rgLast;
+  for (let i = 1; i <= runs; i++) {
+    await quiet(`tree round ${i}`);
+    log(`tree: round ${i}/${runs}: plumbline`);
+    pl.push(await measured('plumbline', () => runPlumbline(corpus.dir)));
+    log(`tree: round ${i}/${runs}: ripgrep`);
+    rgLast = await measured('ripgrep', () =>
+      runRipgrep(corpus.dir, patterns.file, join(workDir, 'rg-counts.txt')),
+    );
+    rg.push(rgLast);
+    if (values['rg-unicode']) {
+      log(`tree: round ${i}/${runs}: ripgrep, Unicode mode (slow)`);
+      rgUni.push(
+        await runRipgrep(corpus.dir, patterns.file, join(workDir, 'rg-counts-unicode.txt'), {
+          unicode: true,
+        }),
+      );
+    }
+    log(`tree: round ${i}/${runs}: secretlint (${fmtMb(slCorpus.bytes)}, slow)`);
+    sl.push(await measured('secretlint', () => runSecretlint(slCorpus.dir)));
+    if (double !== undefined) {
+      log(`tree: round ${i}/${runs}: plumbline at 2x (${fmtMb(double.bytes)})`);
+      pl2.push(await measured('plumbline 2x', () => runPlumbline(double.dir)));
+    }
+  }
+  const profile = values.profile ? profilePlumbline(corpus.dir, { workDir, label: 'tree' }) : undefined;
+  const skippedBytes = corpus.bytes - (report.stats?.bytes ?? corpus.bytes);
+  if (report.skipped?.length > 0) {
+    notes.push(
+      `plumbline skipped ${report.skipped.length} file(s) of the tree corpus (${[...new Set(report.skipped.map((s) => s.reason))].join(', ')}); MB/s is still computed on the whole corpus`,
+    );
+  }
+  return {
+    corpus: { bytes: corpus.bytes, files: corpus.files, passes: corpus.passes },
+    slCorpus: { bytes: slCorpus.bytes, files: slCorpus.files },
+    double: double === undefined ? undefined : { bytes: double.bytes, files: double.files },
+    patterns: { count: patterns.count, rejected: patterns.rejected.length },
+    plumbline: {
+      ...summarize(pl, corpus.bytes),
+      findings: report.findings?.length,
+      scannedFiles: report.stats?.files,
+      scannedBytes: report.stats?.bytes,
+      skipped: report.skipped?.length ?? 0,
+      skippedBytes,
+    },
+    plumbline2x: double === undefined ? undefined : summarize(pl2, double.bytes),
+    ripgrep: {
+      ...summarize(rg, corpus.bytes),
+      matchingLines: rgLast.matchingLines,
+      matchingFiles: rgLast.matchingFiles,
+    },
+    ripgrepUnicode:
+      rgUni.length === 0
+        ? undefined
+        : { ...summarize(rgUni, corpus.bytes), matchingLines: rgUni[rgUni.length - 1].matchingLines },
+    secretlint: summarize(sl, slCorpus.bytes),
+    profile,
+  };
+}
+
+// ------------------------------------------------------------------------------------------ history
+
+async function benchHistory() {
+  const repo = await buildHistoryRepo({ workDir, commits });
+  // Warm the page cache and measure the patch text once.
+  const patchBytes = Number(run('sh', ['-c', 'git log -p --all | wc -c'], { cwd: repo.dir }).stdout.trim());
+  log('history: plumbline report run');
+  const { report } = await plumblineReport(repo.dir, {
+    history: true,
+    reportFile: join(workDir, 'history-report.json'),
+  });
+  const gl = [];
+  const pl = [];
+  for (let i = 1; i <= runs; i++) {
+    await quiet(`history round ${i}`);
+    log(`history: round ${i}/${runs}: git log -p --all`);
+    gl.push(await measured('git log', () => runGitLog(repo.dir)));
+    log(`history: round ${i}/${runs}: plumbline --history`);
+    pl.push(await measured('plumbline --history', () => runPlumbline(repo.dir, { history: true })));
+  }
+  const profile = values.profile
+    ? profilePlumbline(repo.dir, { history: true, workDir, label: 'history' })
+    : undefined;
+  const findings = report.findings ?? [];
+  const matched = new Set();
+  const planted = repo.planted.map((p) => {
+    const hit = findings.find(
+      (f) => f.location.path === p.path && Math.abs(f.location.startLine - p.line) <= 1,
+    );
+    if (hit !== undefined) matched.add(hit);
+    return {
+      ...p,
+      found: hit !== undefined,
+      rule: hit?.ruleId,
+      commitMatches: hit?.location.commit === p.commit,
+    };
+  });
+  const extra = findings.filter(
+    (f) =>
+      !matched.has(f) &&
+      !repo.planted.some((p) => p.path === f.location.path && Math.abs(f.location.startLine - p.line) <= 1),
+  );
+  return {
+    repo: { commits: repo.commits, packBytes: repo.packBytes, patchBytes },
+    gitlog: summarize(gl, patchBytes),
+    plumbline: {
+      ...summarize(pl, patchBytes),
+      findings: findings.length,
+      scannedBytes: report.stats?.bytes,
+      source: report.stats?.source,
+    },
+    planted,
+    plantedFound: planted.filter((p) => p.found).length,
+    extraFindings: extra.map((f) => `${f.location.path}:${f.location.startLine} ${f.ruleId}`),
+    profile,
+  };
+}
+
+// ------------------------------------------------------------------------------------------ main
+
+if (only.has('tree')) results.tree = await attempt('tree benchmark', benchTree);
+if (only.has('history')) results.history = await attempt('history benchmark', benchHistory);
+if (only.has('corpus'))
+  results.precision = await attempt('corpus precision/recall', () => runPrecision({ workDir }));
+cleanScratch();
+
+if (busiestStart > 0.15) {
+  notes.push(
+    `the machine was busy with other work: up to ${(busiestStart * 100).toFixed(0)}% of its CPU when a round started (after waiting up to ${maxWait} s); see the "other load" column`,
+  );
+}
+results.targets = targets(results);
+results.notes = notes;
+const section = render(results);
+process.stdout.write(`\n${section}\n`);
+if (!values['no-write']) {
+  const file = join(BENCH_DIR, 'RESULTS.md');
+  const header =
+    '# Benchmark results\n\nNewest first. Each section is one run of `node bench/run.mjs`; see README.md for what is measured.\n';
+  let previous = existsSync(file) ? readFileSync(file, 'utf8') : header;
+  if (!previous.startsWith('# ')) previous = `${header}\n${previous}`;
+  const at = previous.indexOf('\n## ');
+  const head = at === -1 ? previous.trimEnd() : previous.slice(0, at).trimEnd();
+  const rest = at === -1 ? '' : previous.slice(at + 1);
+  writeFileSync(file, `${head}\n\n${section}\n${rest === '' ? '' : `\n${rest}`}`);
+  log(`wrote ${file}`);
+}
+writeFileSync(join(workDir, 'last-results.json'), JSON.stringify(results, null, 2));
+process.exitCode = results.targets.some((t) => t.pass === false) ? 1 : 0;
+
+// ------------------------------------------------------------------------------------------ verdicts
+
+function targets(r) {
+  const out = [];
+  const add = (name, required, measured, pass) => out.push({ name, required, measured, pass });
+  const t = r.tree;
+  if (t !== undefined && t.error === undefined) {
+    const vsSl = t.plumbline.mbps / t.secretlint.mbps;
+    add(
+      'tree: throughput vs secretlint',
+      `≥ ${TARGET.vsSecretlint}× secretlint's MB/s`,
+      `${fmt(vsSl, 1)}×`,
+      vsSl >= TARGET.vsSecretlint,
+    );
+    const vsRg = t.plumbline.seconds / t.ripgrep.seconds;
+    add(
+      'tree: time vs ripgrep --no-unicode (same patterns)',
+      `≤ ${TARGET.vsRipgrep}× rg's time`,
+      `${fmt(vsRg, 2)}×`,
+      vsRg <= TARGET.vsRipgrep,
+    );
+    add(
+      'tree: absolute throughput',
+      `≥ ${TARGET.mbPerSecond} MB/s`,
+      `${fmt(t.plumbline.mbps, 1)} MB/s`,
+      t.plumbline.mbps >= TARGET.mbPerSecond,
+    );
+    const peak1 = peakKb(t.plumbline);
+    add('tree: peak RSS (1×)', `< ${TARGET.rssMb} MiB`, fmtKbAsMb(peak1), peak1 / 1024 < TARGET.rssMb);
+    if (t.plumbline2x !== undefined) {
+      const peak2 = peakKb(t.plumbline2x);
+      add('tree: peak RSS (2× tree)', `< ${TARGET.rssMb} MiB`, fmtKbAsMb(peak2), peak2 / 1024 < TARGET.rssMb);
+      add(
+        'tree: RSS flat when the tree doubles',
+        `2×/1× ≤ ${TARGET.flat}`,
+        `${fmt(peak2 / peak1, 2)}`,
+        peak2 / peak1 <= TARGET.flat,
+      );
+    }
+  } else if (t !== undefined) {
+    add('tree benchmark', 'runs', t.error, false);
+  }
+  const h = r.history;
+  if (h !== undefined && h.error === undefined) {
+    const vsGit = h.plumbline.seconds / h.gitlog.seconds;
+    add(
+      'history: time vs git log -p --all',
+      `≤ ${TARGET.vsGitLog}× git's time`,
+      `${fmt(vsGit, 2)}×`,
+      vsGit <= TARGET.vsGitLog,
+    );
+    const peak = peakKb(h.plumbline);
+    add('history: peak RSS', `< ${TARGET.rssMb} MiB`, fmtKbAsMb(peak), peak / 1024 < TARGET.rssMb);
+    add(
+      'history: planted secrets found',
+      `${h.planted.length} of ${h.planted.length}`,
+      `${h.plantedFound} of ${h.planted.length}`,
+      h.plantedFound === h.planted.length,
+    );
+  } else if (h !== undefined) {
+    add('history benchmark', 'runs', h.error, false);
+  }
+  if (r.precision?.error !== undefined) add('corpus precision/recall', 'runs', r.precision.error, false);
+  return out;
+}
+
+/** The plumbline process's own peak (VmHWM at exit); GNU time's %M when the hook did not report. */
+function peakKb(s) {
+  return s.nodeHwmKb ?? s.maxRssKb;
+}
+
+// ------------------------------------------------------------------------------------------ report
+
+function render(r) {
+  const out = [];
+  const pass = (p) => (p ? 'PASS' : '**FAIL**');
+  out.push(
+    `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — plumbline ${r.versions.plumbline}`,
+    '',
+  );
+  out.push(`- Date: ${r.date}`);
+  out.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${fmt(r.machine.memGiB, 1)} GiB memory`);
+  out.push(
+    `- Node ${r.versions.node}; ${r.versions.git}; ${r.versions.ripgrep}; secretlint ${r.versions.secretlint}`,
+  );
+  out.push(
+    `- Command: \`${r.command}\` (${r.runs} timed runs per tool, median; tools interleaved round by round)`,
+  );
+  out.push(
+    "- Columns: *CPU s* is the tool's user + system time (children included); *peak RSS* is plumbline's own VmHWM (main and worker threads), GNU time's %M for the others; *other load* is the share of the machine's CPU that other processes used during the runs (noise).",
+  );
+  out.push('');
+  if (r.targets.length > 0) {
+    out.push('### Targets', '');
+    out.push(
+      mdTable([
+        ['target', 'required', 'measured', 'result'],
+        ...r.targets.map((t) => [t.name, t.required, t.measured, pass(t.pass)]),
+      ]),
+    );
+    out.push('');
+  }
+  const row = (name, s, extra = []) => [
+    name,
+    fmt(s.seconds, 3),
+    s.all.map((v) => fmt(v, 2)).join(' / '),
+    fmt(s.cpu, 2),
+    s.mbps === undefined ? '—' : fmt(s.mbps, 1),
+    fmtKbAsMb(s.nodeHwmKb ?? s.maxRssKb),
+    s.other === undefined ? '—' : `${(s.other * 100).toFixed(0)}%`,
+    ...extra,
+  ];
+  const t = r.tree;
+  if (t !== undefined && t.error === undefined) {
+    out.push(
+      `### Working tree: ${fmtMb(t.corpus.bytes)}, ${t.corpus.files.toLocaleString('en')} files (JS/TS/JSON from node_modules${t.corpus.passes > 1 ? `, cycled ${t.corpus.passes}×` : ''})`,
+      '',
+    );
+    const rows = [['tool', 'median s', 'runs s', 'CPU s', 'MB/s', 'peak RSS', 'other load', 'input']];
+    rows.push(row('plumbline check --only secrets', t.plumbline, [fmtMb(t.corpus.bytes)]));
+    rows.push(
+      row(`rg --no-unicode -c -f (plumbline's ${t.patterns.count} patterns)`, t.ripgrep, [
+        fmtMb(t.corpus.bytes),
+      ]),
+    );
+    if (t.ripgrepUnicode !== undefined) {
+      rows.push(row('rg -c -f, same patterns, Unicode mode', t.ripgrepUnicode, [fmtMb(t.corpus.bytes)]));
+    }
+    rows.push(row('secretlint + preset-recommend', t.secretlint, [fmtMb(t.slCorpus.bytes)]));
+    if (t.plumbline2x !== undefined)
+      rows.push(row('plumbline at 2× tree', t.plumbline2x, [fmtMb(t.double.bytes)]));
+    out.push(mdTable(rows), '');
+    out.push(
+      `Ratios: plumbline is ${fmt(t.plumbline.mbps / t.secretlint.mbps, 1)}× secretlint's MB/s; plumbline takes ${fmt(t.plumbline.seconds / t.ripgrep.seconds, 2)}× ripgrep's time${t.plumbline2x === undefined ? '' : `; peak RSS 2×/1× = ${fmt(peakKb(t.plumbline2x) / peakKb(t.plumbline), 2)}`}.`,
+    );
+    out.push(
+      `Plumbline's report: ${t.plumbline.findings} findings, ${t.plumbline.scannedFiles} files / ${t.plumbline.scannedBytes === undefined ? '—' : fmtMb(t.plumbline.scannedBytes)} scanned, ${t.plumbline.skipped} skipped. ripgrep: ${t.ripgrep.matchingLines} matching lines in ${t.ripgrep.matchingFiles} files${t.ripgrepUnicode === undefined ? '' : ` (Unicode mode: ${t.ripgrepUnicode.matchingLines} lines)`}.`,
+      '',
+    );
+    if (t.profile !== undefined) out.push(renderProfile('plumbline check, working tree', t.profile));
+  }
+  const h = r.history;
+  if (h !== undefined && h.error === undefined) {
+    out.push(
+      `### History: ${h.repo.commits.toLocaleString('en')} commits (pack ${fmtMb(h.repo.packBytes)}, \`git log -p --all\` prints ${fmtMb(h.repo.patchBytes)})`,
+      '',
+    );
+    const rows = [['tool', 'median s', 'runs s', 'CPU s', 'MB/s of patch text', 'peak RSS', 'other load']];
+    rows.push(row('git log -p --all > /dev/null', h.gitlog));
+    rows.push(row('plumbline check --history --only secrets', h.plumbline));
+    out.push(mdTable(rows), '');
+    out.push(
+      `Ratio: plumbline takes ${fmt(h.plumbline.seconds / h.gitlog.seconds, 2)}× git log -p's time. Planted secrets found: ${h.plantedFound} of ${h.planted.length} (${h.planted.map((p) => `${p.kind} ${p.found ? `✓ ${p.rule}` : '✗'}`).join(', ')}); other findings: ${h.extraFindings.length}${h.extraFindings.length > 0 ? ` (${h.extraFindings.slice(0, 5).join('; ')})` : ''}.`,
+      '',
+    );
+    if (h.profile !== undefined) out.push(renderProfile('plumbline check --history', h.profile));
+  }
+  const p = r.precision;
+  if (p !== undefined && p.error === undefined && p.skipped === undefined) {
+    out.push(`### Labelled corpus (test/corpus/secrets: ${p.files} files, ${p.labels} labelled secrets)`, '');
+    const pr = (c) => `${fmt(c.precision, 3)} / ${fmt(c.recall, 3)}`;
+    const rows = [['tool', 'TP', 'FP', 'FN', 'precision', 'recall', 'F1', 'provider P / R', 'generic P / R']];
+    const add = (name, s) =>
+      rows.push([
+        name,
+        s.tp,
+        s.fp,
+        s.fn,
+        fmt(s.precision, 3),
+        fmt(s.recall, 3),
+        fmt(s.f1, 3),
+        pr(s.byKind.provider),
+        pr(s.byKind.generic),
+      ]);
+    add('plumbline', p.plumbline);
+    if (!p.plumblineAgrees) add('plumbline (copy outside the repo)', p.plumblineCopy);
+    add('secretlint + preset-recommend', p.secretlint);
+    out.push(mdTable(rows), '');
+    out.push(
+      `Plumbline run on \`test/corpus/secrets/files\` inside the repository (git walk, ${p.plumblineScanned} files scanned)${p.plumblineAgrees ? ' and on a copy outside it (plain walk) agree' : ` and on a copy outside it (${p.plumblineCopyScanned} files) DISAGREE`}. secretlint's preset has no generic (name-only) rule, so its generic recall is expected to be low.`,
+      '',
+    );
+    if (p.gitIgnored.length > 0) {
+      out.push(
+        `Git ignores ${p.gitIgnored.length} corpus file(s) (so an in-repository scan skips them, and \`git add\` leaves them out): ${p.gitIgnored.join(', ')}.`,
+        '',
+      );
+    }
+  } else if (p?.skipped !== undefined) {
+    out.push('### Labelled corpus', '', `Skipped: ${p.skipped}.`, '');
+  }
+  if (r.notes.length > 0) {
+    out.push('### Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  }
+  return out.join('\n').trimEnd();
+}
