@@ -84,7 +84,7 @@ describe('runCheck', () => {
     await expect(runCheck({ path: d.path, source: { kind: 'history', range: undefined } })).rejects.toThrow(
       NotAGitRepoError,
     );
-    await expect(runCheck({ path: d.path, source: { kind: 'tree' }, only: ['deps'] })).rejects.toThrow(
+    await expect(runCheck({ path: d.path, source: { kind: 'tree' }, only: ['sast'] })).rejects.toThrow(
       /not built yet/,
     );
     await expect(runCheck({ path: d.path, source: { kind: 'tree' }, only: ['nope'] })).rejects.toThrow(

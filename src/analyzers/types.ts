@@ -23,6 +23,10 @@ export interface AnalyzerContext {
    */
   readonly files: Promise<readonly string[]>;
   readonly showSecrets: boolean;
+  /** With `--since`: the merge-base commit, for analyzers that judge "what changed" themselves. */
+  readonly sinceBase: string | undefined;
+  /** Command-line overrides of the Check's deps settings. */
+  readonly deps: { readonly dataDir?: string; readonly online?: boolean; readonly fixableOnly?: boolean };
   readonly progress: Progress;
   readonly signal: AbortSignal;
 }
@@ -33,6 +37,16 @@ export interface AnalyzerResult {
   readonly skipped: readonly Skipped[];
   readonly files: number;
   readonly bytes: number;
+  /** The advisory database a result was computed from, so it can be reproduced. */
+  readonly database?: DatabaseSnapshot;
+}
+
+export interface DatabaseSnapshot {
+  readonly name: string;
+  /** The store's content hash, or `online` for the OSV API. */
+  readonly snapshot: string;
+  readonly documents: number;
+  readonly newestModified?: string;
 }
 
 export interface Analyzer {
@@ -40,5 +54,10 @@ export interface Analyzer {
   readonly description: string;
   /** Sources it can read; the engine reports a usage error for others. */
   readonly sources: readonly ScanSource['kind'][];
+  /**
+   * True when the analyzer applies `--since` itself (from `sinceBase`); otherwise the engine keeps only
+   * findings on lines added since the merge-base.
+   */
+  readonly ownsSince?: boolean;
   run(context: AnalyzerContext): Promise<AnalyzerResult>;
 }

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { ANALYZERS, findAnalyzer } from '../analyzers/registry.js';
-import type { AnalyzerContext, ScanSource } from '../analyzers/types.js';
+import type { AnalyzerContext, DatabaseSnapshot, ScanSource } from '../analyzers/types.js';
 import { CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { AnalyzerName } from '../config/schema.js';
 import { InputError, UsageError } from '../errors.js';
@@ -28,6 +28,8 @@ export interface CheckOptions {
   readonly suppressionsFile?: string;
   readonly failOn?: Severity;
   readonly showSecrets?: boolean;
+  /** Command-line overrides of the Check's deps settings. */
+  readonly deps?: { readonly dataDir?: string; readonly online?: boolean; readonly fixableOnly?: boolean };
   readonly progress?: Progress;
   readonly signal?: AbortSignal;
   readonly now?: Date;
@@ -53,12 +55,21 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const configFile = options.configFile ?? join(root, CONFIG_FILE);
   const config = await loadConfig(configFile, { required: options.configFile !== undefined });
   const names = selectAnalyzers(config.check.analyzers, options.only);
-  const analyzers = names.map((n) => findAnalyzer(n)).filter((a) => a !== undefined);
-  for (const a of analyzers) {
-    if (!a.sources.includes(options.source.kind)) {
-      throw new UsageError(`the ${a.name} analyzer cannot read --${options.source.kind}`);
-    }
-  }
+  const analyzers = names
+    .map((n) => findAnalyzer(n))
+    .filter((a) => a !== undefined)
+    .filter((a) => {
+      if (a.sources.includes(options.source.kind)) return true;
+      // Asked for by name: say it cannot; enabled by default: it simply has nothing to read here.
+      if (options.only !== undefined && options.only.length > 0) {
+        throw new UsageError(
+          `the ${a.name} analyzer cannot read --${options.source.kind}`,
+          'drop it from --only, or scan the tree',
+        );
+      }
+      return false;
+    });
+  const sinceBase = options.since === undefined ? undefined : mergeBase(workTree as string, options.since);
 
   const files =
     options.source.kind === 'tree'
@@ -80,18 +91,23 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     source: options.source,
     files,
     showSecrets: options.showSecrets === true,
+    sinceBase,
+    deps: options.deps ?? {},
     progress: options.progress ?? silentProgress,
     signal: options.signal ?? new AbortController().signal,
   };
 
   const raw: RawFinding[] = [];
+  const lineFiltered: RawFinding[] = [];
+  const databases: DatabaseSnapshot[] = [];
   const rules: RuleMeta[] = [];
   const skipped: Skipped[] = [];
   let scannedFiles = 0;
   let bytes = 0;
   for (const analyzer of analyzers) {
     const result = await analyzer.run(context);
-    raw.push(...result.findings);
+    (analyzer.ownsSince === true ? raw : lineFiltered).push(...result.findings);
+    if (result.database !== undefined) databases.push(result.database);
     rules.push(...result.rules);
     skipped.push(...result.skipped);
     scannedFiles = Math.max(scannedFiles, result.files);
@@ -101,10 +117,10 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
 
   // Locations of git-sourced scans are relative to the work tree; the report root says so.
   const reportRoot = options.source.kind === 'tree' ? root : (workTree as string);
-  let kept = raw;
-  if (options.since !== undefined) {
-    kept = await filterToAddedLines(raw, root, workTree as string, options.since);
-  }
+  const kept =
+    sinceBase === undefined
+      ? [...raw, ...lineFiltered]
+      : [...raw, ...(await filterToAddedLines(lineFiltered, root, workTree as string, sinceBase))];
 
   const suppressionsFile = options.suppressionsFile ?? join(reportRoot, DEFAULT_SUPPRESSIONS);
   const entries = await readSuppressions(suppressionsFile);
@@ -143,6 +159,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     absent,
     rules: dedupeRules(rules),
     skipped,
+    ...(databases.length > 0 ? { databases } : {}),
     gate: { failOn, failing, passed: failing === 0 },
     stats: {
       files: scannedFiles,
@@ -171,7 +188,7 @@ function assertFolder(root: string): void {
 function selectAnalyzers(enabled: readonly AnalyzerName[], only: readonly string[] | undefined): string[] {
   if (only === undefined || only.length === 0) return [...enabled];
   const known = ANALYZERS.map((a) => a.name);
-  const planned = ['deps', 'sast', 'policy', 'coverage'];
+  const planned = ['sast', 'policy', 'coverage'];
   for (const name of only) {
     if (!known.includes(name)) {
       const later = planned.includes(name) ? ` (${name} is not built yet)` : '';
@@ -201,33 +218,36 @@ function dedupeRules(rules: readonly RuleMeta[]): RuleMeta[] {
   return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
 }
 
-/** Keeps findings on lines added since the merge-base with `ref` (committed or not), and in new files. */
+/** The merge-base of HEAD and `ref`, with a clear error when there is none. */
+function mergeBase(workTree: string, ref: string): string {
+  const result = gitSync(workTree, ['merge-base', 'HEAD', '--end-of-options', ref]);
+  if (result.status === 0) return result.stdout.trim();
+  const exists = gitSync(workTree, [
+    'rev-parse',
+    '--verify',
+    '--quiet',
+    '--end-of-options',
+    `${ref}^{commit}`,
+  ]);
+  if (exists.status !== 0) {
+    throw new UsageError(
+      `--since: no commit "${ref}" in this repository`,
+      'give a branch, tag or commit, e.g. --since origin/main',
+    );
+  }
+  throw new UsageError(
+    `--since: "${ref}" and HEAD have no common ancestor`,
+    'give a ref on the same history, e.g. the target branch of the pull request',
+  );
+}
+
+/** Keeps findings on lines added since the merge-base (committed or not), and in new files. */
 async function filterToAddedLines(
   findings: readonly RawFinding[],
   root: string,
   workTree: string,
-  ref: string,
+  base: string,
 ): Promise<RawFinding[]> {
-  const mergeBase = gitSync(workTree, ['merge-base', 'HEAD', '--end-of-options', ref]);
-  if (mergeBase.status !== 0) {
-    const exists = gitSync(workTree, [
-      'rev-parse',
-      '--verify',
-      '--quiet',
-      '--end-of-options',
-      `${ref}^{commit}`,
-    ]);
-    if (exists.status !== 0)
-      throw new UsageError(
-        `--since: no commit "${ref}" in this repository`,
-        'give a branch, tag or commit, e.g. --since origin/main',
-      );
-    throw new UsageError(
-      `--since: "${ref}" and HEAD have no common ancestor`,
-      'give a ref on the same history, e.g. the target branch of the pull request',
-    );
-  }
-  const base = mergeBase.stdout.trim();
   const added = new Map<string, Set<number>>();
   const child = spawnGit(workTree, ['diff', '-U0', '--no-color', '--no-ext-diff', base, '--']);
   for await (const fragment of addedFragments(child.stdout)) {

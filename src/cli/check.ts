@@ -31,7 +31,7 @@ export function registerCheck(program: Command): void {
       'scan for secrets (and, later, vulnerable dependencies, insecure code, policy) and gate on findings',
     )
     .argument('[path]', 'folder to scan', '.')
-    .option('--only <analyzers>', 'run only these analyzers, comma-separated (secrets)')
+    .option('--only <analyzers>', 'run only these analyzers, comma-separated (secrets, deps)')
     .option('--staged', 'scan the lines staged in the Git index (for a pre-commit hook)')
     .option(
       '--history [range]',
@@ -73,6 +73,12 @@ export function registerCheck(program: Command): void {
     .option('--suppressions <file>', 'suppressions file (default .plumbline/suppressions.yaml)')
     .option('--config <file>', 'configuration file (default plumbline.yaml in the scanned folder)')
     .option('--show-secrets', 'print secrets in full (never in CI logs!)')
+    .option(
+      '--data-dir <dir>',
+      'advisory database folder for deps (default $PLUMBLINE_DATA_DIR or ~/.local/share/plumbline)',
+    )
+    .option('--online', 'deps: ask the OSV API instead of the local database')
+    .option('--fixable-only', 'deps: report only vulnerabilities with a fixed version')
     .option('-q, --quiet', 'no progress and no text report unless asked for with --format')
     .addHelpText(
       'after',
@@ -85,6 +91,8 @@ Examples:
   plumbline check --since origin/main --format sarif --output plumbline.sarif --format markdown --output summary.md
   plumbline check --baseline                       gate only on findings not in .plumbline/baseline.json
   plumbline check --json --fail-on critical
+  plumbline check --only deps --fixable-only       vulnerable dependencies that have a fix
+  plumbline check --only deps --since origin/main  only packages this branch added or changed
 ${EXIT_CODES_HELP}`,
     )
     .action(async (path: string, opts: Record<string, unknown>) => {
@@ -134,6 +142,11 @@ async function checkCommand(path: string, opts: Record<string, unknown>, targets
     ...(typeof opts.config === 'string' ? { configFile: opts.config } : {}),
     ...(failOn === undefined ? {} : { failOn: failOn as Severity }),
     showSecrets: opts.showSecrets === true,
+    deps: {
+      ...(typeof opts.dataDir === 'string' ? { dataDir: opts.dataDir } : {}),
+      ...(opts.online === true ? { online: true } : {}),
+      ...(opts.fixableOnly === true ? { fixableOnly: true } : {}),
+    },
     progress,
   });
 

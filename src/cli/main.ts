@@ -4,8 +4,10 @@ import { EXIT, exitCodeFor, PlumblineError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBaseline } from './baseline.js';
 import { EXIT_CODES_HELP, registerCheck } from './check.js';
+import { registerDb } from './db.js';
 import { registerHook } from './hook.js';
 import { registerRules } from './rules.js';
+import { registerSbom } from './sbom.js';
 import { registerSchema } from './schema.js';
 
 export function buildProgram(): Command {
@@ -22,6 +24,8 @@ Examples:
   plumbline check --history       scan every commit
   plumbline hook install          block commits that add secrets
   plumbline baseline              accept today's findings; gate only on new ones
+  plumbline db import PyPI.zip    load OSV advisories for offline dependency scanning
+  plumbline sbom --format spdx    a bill of materials from the lockfiles
 ${EXIT_CODES_HELP}`,
     );
   registerCheck(program);
@@ -29,6 +33,8 @@ ${EXIT_CODES_HELP}`,
   registerSchema(program);
   registerHook(program);
   registerRules(program);
+  registerDb(program);
+  registerSbom(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -4,8 +4,9 @@ import type { CheckSpec } from './schema.js';
 
 export const DEFAULT_CHECK_SPEC: CheckSpec = {
   failOn: 'high',
-  analyzers: ['secrets'],
+  analyzers: ['secrets', 'deps'],
   paths: { include: [], exclude: [] },
   maxFileSize: 10 * 1024 * 1024,
+  deps: { online: false, osvUrl: 'https://api.osv.dev', fixableOnly: false, includeDev: true },
   secrets: { disableRules: [], rules: [], allow: { paths: [], regexes: [], stopwords: [] } },
 };

@@ -4,7 +4,7 @@ import { SEVERITIES } from '../findings/model.js';
 
 export const API_VERSION = 'plumbline.dev/v1alpha1';
 
-export const ANALYZER_NAMES = ['secrets'] as const;
+export const ANALYZER_NAMES = ['secrets', 'deps'] as const;
 export type AnalyzerName = (typeof ANALYZER_NAMES)[number];
 
 const severity = z.enum(SEVERITIES);
@@ -98,6 +98,20 @@ export const checkSpecSchema = z
       .default({ include: [], exclude: [] }),
     /** Files larger than this are skipped, and the report says so. */
     maxFileSize: byteSize.default(10 * 1024 * 1024),
+    deps: z
+      .object({
+        /** Folder of the advisory store (`plumbline db import`); default $PLUMBLINE_DATA_DIR or ~/.local/share/plumbline. */
+        dataDir: z.string().min(1).optional(),
+        /** Ask the OSV API instead of the local store. */
+        online: z.boolean().default(false),
+        osvUrl: z.url().default('https://api.osv.dev'),
+        /** Report only vulnerabilities that have a fixed version to upgrade to. */
+        fixableOnly: z.boolean().default(false),
+        /** Check development-only packages too. */
+        includeDev: z.boolean().default(true),
+      })
+      .strict()
+      .default({ online: false, osvUrl: 'https://api.osv.dev', fixableOnly: false, includeDev: true }),
     secrets: z
       .object({
         disableRules: z.array(z.string()).default([]),

@@ -31,6 +31,25 @@ export interface Suppression {
   readonly expires?: string;
 }
 
+/** What a dependency finding is about: the package, the advisory's other names, and the way out. */
+export interface DependencyInfo {
+  readonly ecosystem: string;
+  readonly name: string;
+  readonly version: string;
+  readonly purl: string;
+  readonly direct: boolean;
+  readonly dev: boolean;
+  /** The advisory's other ids (CVE, GHSA, PYSEC, …), the primary one being the finding's rule id. */
+  readonly aliases: readonly string[];
+  /** Every version the advisory says fixes it. */
+  readonly fixedVersions: readonly string[];
+  /** The smallest upgrade that fixes it, within the same major version when there is one. */
+  readonly upgradeTo?: string;
+  /** For a transitive package: names@versions from a direct dependency down to this package's parent. */
+  readonly path?: readonly string[];
+  readonly cvss?: { readonly score: number; readonly vector: string };
+}
+
 export interface Finding {
   /** The analyzer that produced it: `secrets`, `deps`, … */
   readonly analyzer: string;
@@ -53,6 +72,8 @@ export interface Finding {
   readonly fingerprint: string;
   readonly help?: string;
   readonly tags?: readonly string[];
+  /** Set by the deps analyzer. */
+  readonly dependency?: DependencyInfo;
   readonly baselineState?: BaselineState;
   readonly suppression?: Suppression;
 }

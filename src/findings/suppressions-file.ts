@@ -12,6 +12,10 @@ const dateString = z
 const entrySchema = z
   .object({
     rule: z.string().min(1).optional(),
+    /** An advisory id or any of its aliases (`GHSA-…`, `CVE-…`, `PYSEC-…`). */
+    advisory: z.string().min(1).optional(),
+    /** A package name (`lodash`, `org.apache.logging.log4j:log4j-core`), or `name@version`. */
+    package: z.string().min(1).optional(),
     path: z.string().min(1).optional(),
     fingerprint: z
       .string()
@@ -21,9 +25,17 @@ const entrySchema = z
     expires: z.union([dateString, z.date().transform((d) => d.toISOString().slice(0, 10))]).optional(),
   })
   .strict()
-  .refine((e) => e.rule !== undefined || e.path !== undefined || e.fingerprint !== undefined, {
-    message: 'give a scope: rule, path (a glob) or fingerprint',
-  });
+  .refine(
+    (e) =>
+      e.rule !== undefined ||
+      e.path !== undefined ||
+      e.fingerprint !== undefined ||
+      e.advisory !== undefined ||
+      e.package !== undefined,
+    {
+      message: 'give a scope: rule, advisory, package, path (a glob) or fingerprint',
+    },
+  );
 
 const fileSchema = z.object({ suppressions: z.array(entrySchema).default([]) }).strict();
 

@@ -10,6 +10,8 @@ export const EXPIRED_RULE_ID = 'plumbline-expired-suppression';
 
 export interface SuppressionEntry {
   readonly rule?: string;
+  readonly advisory?: string;
+  readonly package?: string;
   readonly path?: string;
   readonly fingerprint?: string;
   readonly reason: string;
@@ -55,6 +57,12 @@ export function applySuppressions(
     const hit = matchers.find(
       ({ entry, path }) =>
         (entry.rule === undefined || entry.rule === f.ruleId) &&
+        (entry.advisory === undefined ||
+          entry.advisory === f.ruleId ||
+          f.dependency?.aliases.includes(entry.advisory) === true) &&
+        (entry.package === undefined ||
+          entry.package === f.dependency?.name ||
+          entry.package === `${f.dependency?.name}@${f.dependency?.version}`) &&
         (entry.fingerprint === undefined || entry.fingerprint === f.fingerprint) &&
         (path === undefined || path(f.location.path)),
     );

@@ -1,5 +1,6 @@
 // Machine-readable output: a stable, versioned JSON document of one check run.
-import type { Finding } from '../findings/model.js';
+import type { DatabaseSnapshot } from '../analyzers/types.js';
+import type { DependencyInfo, Finding } from '../findings/model.js';
 import type { AbsentEntry, CheckReport, Reporter, Skipped } from './types.js';
 
 /**
@@ -16,9 +17,12 @@ import type { AbsentEntry, CheckReport, Reporter, Skipped } from './types.js';
  *   (`baselineState: "unchanged"`) ones, in the report's order. Each has `analyzer`, `ruleId`, `title`,
  *   `message`, `severity`, `confidence`, `location` (`path`, 1-based `startLine`/`startColumn`/`endLine`, exclusive
  *   `endColumn`, and `commit`/`author`/`date` for history findings), `cwe?`, `snippet` (redacted), `fingerprint`,
- *   `help?`, `tags?`, `baselineState?`, `suppression?` (`kind`, `justification`, `expires?`).
+ *   `help?`, `tags?`, `dependency?` (deps findings: `ecosystem`, `name`, `version`, `purl`, `direct`, `dev`,
+ *   `aliases`, `fixedVersions`, `upgradeTo?`, `path?`, `cvss?`), `baselineState?`, `suppression?` (`kind`,
+ *   `justification`, `expires?`).
  * - `absent`: baseline entries no finding matched this time: `{ fingerprint, ruleId, path }`.
  * - `skipped`: files that were not scanned: `{ path, reason, detail }`.
+ * - `databases?`: advisory databases used: `{ name, snapshot, documents, newestModified? }`.
  *
  * Findings are copied field by field, so nothing outside the model (such as an analyzer's raw match) can
  * reach the output even if a caller passes a richer object.
@@ -34,6 +38,7 @@ export interface JsonReport {
   readonly findings: readonly Finding[];
   readonly absent: readonly AbsentEntry[];
   readonly skipped: readonly Skipped[];
+  readonly databases?: readonly DatabaseSnapshot[];
 }
 
 export const jsonReporter: Reporter = {
@@ -56,6 +61,23 @@ export function toJsonReport(report: CheckReport): JsonReport {
     findings: report.findings.map(copyFinding),
     absent: report.absent.map(({ fingerprint, ruleId, path }) => ({ fingerprint, ruleId, path })),
     skipped: report.skipped.map(({ path, reason, detail }) => ({ path, reason, detail })),
+    ...(report.databases === undefined ? {} : { databases: report.databases.map((d) => ({ ...d })) }),
+  };
+}
+
+function copyDependency(d: DependencyInfo): DependencyInfo {
+  return {
+    ecosystem: d.ecosystem,
+    name: d.name,
+    version: d.version,
+    purl: d.purl,
+    direct: d.direct,
+    dev: d.dev,
+    aliases: [...d.aliases],
+    fixedVersions: [...d.fixedVersions],
+    ...(d.upgradeTo === undefined ? {} : { upgradeTo: d.upgradeTo }),
+    ...(d.path === undefined ? {} : { path: [...d.path] }),
+    ...(d.cvss === undefined ? {} : { cvss: { score: d.cvss.score, vector: d.cvss.vector } }),
   };
 }
 
@@ -84,6 +106,7 @@ function copyFinding(finding: Finding): Finding {
     fingerprint: finding.fingerprint,
     help: finding.help,
     tags: finding.tags === undefined ? undefined : [...finding.tags],
+    dependency: finding.dependency === undefined ? undefined : copyDependency(finding.dependency),
     baselineState: finding.baselineState,
     suppression:
       suppression === undefined

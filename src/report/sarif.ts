@@ -125,6 +125,8 @@ export interface SarifLog {
       readonly originalUriBaseIds: { readonly [SRCROOT]: { readonly uri: string } };
       readonly columnKind: 'utf16CodeUnits';
       readonly results: readonly SarifResult[];
+      /** The advisory database snapshots a deps scan used, so its result can be reproduced. */
+      readonly properties?: { readonly databases: readonly Readonly<Record<string, string | number>>[] };
     },
   ];
 }
@@ -161,6 +163,9 @@ export function toSarif(report: CheckReport): SarifLog {
         originalUriBaseIds: { [SRCROOT]: { uri: directoryUri(report.root) } },
         columnKind: 'utf16CodeUnits',
         results,
+        ...(report.databases === undefined || report.databases.length === 0
+          ? {}
+          : { properties: { databases: report.databases.map((d) => ({ ...d })) } }),
       },
     ],
   };
@@ -249,6 +254,14 @@ function findingResult(finding: Finding, ruleIndex: number | undefined): SarifRe
   if (location.commit !== undefined) properties.commit = location.commit;
   if (location.author !== undefined) properties.author = location.author;
   if (location.date !== undefined) properties.date = location.date;
+  const dep = finding.dependency;
+  if (dep !== undefined) {
+    properties.package = dep.purl;
+    if (dep.aliases.length > 0) properties.aliases = dep.aliases.join(', ');
+    if (dep.fixedVersions.length > 0) properties.fixedVersions = dep.fixedVersions.join(', ');
+    if (dep.upgradeTo !== undefined) properties.upgradeTo = dep.upgradeTo;
+    if (dep.path !== undefined) properties.dependencyPath = dep.path.join(' > ');
+  }
   return {
     ruleId: finding.ruleId,
     ...(ruleIndex === undefined ? {} : { ruleIndex }),

@@ -88,6 +88,19 @@ function renderFinding(finding: Finding, failOn: Severity, paint: Paint): string
   );
   lines.push(...frame.lines);
   if (!frame.labelled) lines.push(`  ${paint('=', 'blue', 'bold')} ${oneLine(finding.message)}`);
+  const dep = finding.dependency;
+  if (dep !== undefined) {
+    const fix =
+      dep.upgradeTo ?? (dep.fixedVersions.length > 0 ? dep.fixedVersions.join(', ') : 'no fixed version yet');
+    lines.push(
+      `  ${paint('=', 'blue', 'bold')} ${paint('fix:', 'bold')} ${oneLine(dep.upgradeTo === undefined ? fix : `upgrade to ${fix}`)}`,
+    );
+    if (dep.path !== undefined) {
+      lines.push(
+        `  ${paint('=', 'blue', 'bold')} ${paint('via:', 'bold')} ${oneLine([...dep.path, `${dep.name}@${dep.version}`].join(' > '))}`,
+      );
+    }
+  }
   if (finding.help !== undefined && finding.help !== '') {
     lines.push(`  ${paint('=', 'blue', 'bold')} ${paint('help:', 'bold')} ${oneLine(finding.help)}`);
   }
@@ -292,6 +305,11 @@ function renderSummary(report: CheckReport, newFindings: readonly Finding[], pai
     `  scanned:       ${plural(stats.files, 'file')}, ${formatBytes(stats.bytes)} in ${formatDuration(stats.durationMs)}` +
       ` (${oneLine(stats.source)})`,
   );
+  for (const db of report.databases ?? []) {
+    lines.push(
+      `  advisories:    ${oneLine(db.name)}, ${db.documents} documents, snapshot ${oneLine(db.snapshot.slice(0, 16))}`,
+    );
+  }
   lines.push(`  gate:          ${verdict(report, paint)}`);
   return lines;
 }

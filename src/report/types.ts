@@ -1,4 +1,5 @@
 // What every reporter is given: one finished check run.
+import type { DatabaseSnapshot } from '../analyzers/types.js';
 import type { Finding, Severity } from '../findings/model.js';
 
 export interface RuleMeta {
@@ -37,6 +38,8 @@ export interface CheckReport {
   /** Metadata for every rule that produced a finding (reporters may list only these). */
   readonly rules: readonly RuleMeta[];
   readonly skipped: readonly Skipped[];
+  /** Advisory databases the run used (the deps analyzer), each with the snapshot that reproduces it. */
+  readonly databases?: readonly DatabaseSnapshot[];
   readonly gate: {
     readonly failOn: Severity;
     /** Findings that count against the gate: not suppressed, not unchanged, at or above failOn. */

@@ -32,7 +32,14 @@ function components(packages: readonly Package[]): Component[] {
     byFileKey.set(`${pkg.file}\0${pkg.key}`, pkg.purl);
     const existing = byPurl.get(pkg.purl);
     if (existing === undefined) {
-      byPurl.set(pkg.purl, { pkg, ref: pkg.purl, files: [pkg.file], dependsOn: new Set(), direct: pkg.direct, dev: pkg.dev });
+      byPurl.set(pkg.purl, {
+        pkg,
+        ref: pkg.purl,
+        files: [pkg.file],
+        dependsOn: new Set(),
+        direct: pkg.direct,
+        dev: pkg.dev,
+      });
     } else {
       if (!existing.files.includes(pkg.file)) existing.files.push(pkg.file);
       existing.direct ||= pkg.direct;
@@ -103,7 +110,10 @@ export function cycloneDx(packages: readonly Package[], options: SbomOptions): R
 
 /** SPDX identifiers allow letters, digits, `.` and `-` only. */
 function spdxId(purl: string): string {
-  const readable = purl.replace(/^pkg:/, '').replace(/[^A-Za-z0-9.-]+/g, '-').slice(0, 80);
+  const readable = purl
+    .replace(/^pkg:/, '')
+    .replace(/[^A-Za-z0-9.-]+/g, '-')
+    .slice(0, 80);
   const hash = createHash('sha256').update(purl).digest('hex').slice(0, 8);
   return `SPDXRef-Package-${readable}-${hash}`;
 }
@@ -125,7 +135,11 @@ export function spdx(packages: readonly Package[], options: SbomOptions): Record
       );
     }
     for (const to of [...c.dependsOn].sort()) {
-      relationships.push({ spdxElementId: id, relationshipType: 'DEPENDS_ON', relatedSpdxElement: ids.get(to) as string });
+      relationships.push({
+        spdxElementId: id,
+        relationshipType: 'DEPENDS_ON',
+        relatedSpdxElement: ids.get(to) as string,
+      });
     }
   }
   const uuid = options.uuid ?? randomUUID();
@@ -135,7 +149,10 @@ export function spdx(packages: readonly Package[], options: SbomOptions): Record
     SPDXID: 'SPDXRef-DOCUMENT',
     name: options.name,
     documentNamespace: `https://plumbline.dev/spdxdocs/${encodeURIComponent(options.name)}-${uuid}`,
-    creationInfo: { created: options.timestamp.replace(/\.\d+Z$/, 'Z'), creators: [`Tool: plumbline-${options.toolVersion}`] },
+    creationInfo: {
+      created: options.timestamp.replace(/\.\d+Z$/, 'Z'),
+      creators: [`Tool: plumbline-${options.toolVersion}`],
+    },
     packages: [
       {
         SPDXID: rootId,
@@ -154,7 +171,9 @@ export function spdx(packages: readonly Package[], options: SbomOptions): Record
         licenseDeclared: 'NOASSERTION',
         copyrightText: 'NOASSERTION',
         primaryPackagePurpose: 'LIBRARY',
-        externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: c.pkg.purl }],
+        externalRefs: [
+          { referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: c.pkg.purl },
+        ],
       })),
     ],
     relationships,
