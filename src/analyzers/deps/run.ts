@@ -280,11 +280,12 @@ function toFinding(
   // Go advisories write versions without the `v` that go.mod uses.
   const display = (v: string): string => (pkg.ecosystem === 'Go' && !v.startsWith('v') ? `v${v}` : v);
   const primary = group.vulns[0] as OsvVuln;
-  const summary =
+  const summary = shorten(
     primary.summary ??
-    group.vulns.find((v) => v.summary !== undefined)?.summary ??
-    firstLine(primary.details) ??
-    group.id;
+      group.vulns.find((v) => v.summary !== undefined)?.summary ??
+      firstLine(primary.details) ??
+      group.id,
+  );
   const path = paths.pathTo(pkg);
   const cwe = [...new Set(group.vulns.flatMap((v) => cweIds(v)))];
   const way =
