@@ -109,7 +109,10 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     (analyzer.ownsSince === true ? raw : lineFiltered).push(...result.findings);
     if (result.database !== undefined) databases.push(result.database);
     rules.push(...result.rules);
-    skipped.push(...result.skipped);
+    for (const skip of result.skipped) {
+      // Two analyzers passing over the same binary file say it once.
+      if (!skipped.some((s) => s.path === skip.path && s.reason === skip.reason)) skipped.push(skip);
+    }
     scannedFiles = Math.max(scannedFiles, result.files);
     bytes += result.bytes;
   }
