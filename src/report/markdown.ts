@@ -140,7 +140,10 @@ function details(summary: string, items: readonly string[], cap = true): string 
 
 function footer(report: CheckReport): string {
   const source = prose(report.stats.source);
-  return `<sub>[Plumbline](${INFORMATION_URI}) ${prose(report.tool.version)} · scanned: ${source}</sub>`;
+  const databases = (report.databases ?? [])
+    .map((d) => ` · advisories: ${prose(d.name)}, snapshot <code>${prose(d.snapshot.slice(0, 16))}</code>`)
+    .join('');
+  return `<sub>[Plumbline](${INFORMATION_URI}) ${prose(report.tool.version)} · scanned: ${source}${databases}</sub>`;
 }
 
 const ENTITIES: Readonly<Record<string, string>> = {
