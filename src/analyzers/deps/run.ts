@@ -1,6 +1,6 @@
 // The deps analyzer's work: find lockfiles, extract packages, match them against OSV advisories (the local
 // store, or the OSV API with --online), and turn each vulnerable package into one finding per vulnerability.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import type { RawFinding, Severity } from '../../findings/model.js';
@@ -165,14 +165,8 @@ async function openSource(
   }
   const dataDir = resolve(context.root, settings.dataDir ?? defaultDataDir());
   const { AdvisoryStore, ADVISORIES_FILE } = await import('../../store/advisories.js');
-  let store: AdvisoryStore;
-  try {
-    readFileSync(join(dataDir, ADVISORIES_FILE), { flag: 'r' }).subarray(0, 0);
-    store = AdvisoryStore.open(dataDir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  if (!existsSync(join(dataDir, ADVISORIES_FILE))) return undefined;
+  const store: AdvisoryStore = AdvisoryStore.open(dataDir);
   const status = store.status();
   if (status.documents === 0) {
     store.close();
