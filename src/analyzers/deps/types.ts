@@ -1,7 +1,16 @@
 // The contracts of dependency scanning: what an extractor finds in a lockfile, and how versions compare.
 
 /** OSV ecosystem names, exactly as OSV spells them. */
-export const ECOSYSTEMS = ['npm', 'PyPI', 'Go', 'crates.io', 'RubyGems', 'Maven', 'NuGet', 'Packagist'] as const;
+export const ECOSYSTEMS = [
+  'npm',
+  'PyPI',
+  'Go',
+  'crates.io',
+  'RubyGems',
+  'Maven',
+  'NuGet',
+  'Packagist',
+] as const;
 export type Ecosystem = (typeof ECOSYSTEMS)[number];
 
 /** One third-party package a lockfile pulls in. */
