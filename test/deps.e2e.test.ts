@@ -88,6 +88,9 @@ describe.skipIf(!HAS_SHARED)('against the shared PyPI and Go advisories', () => 
     expect(requests?.dependency?.aliases).toContain('CVE-2018-18074');
     expect(requests?.location).toMatchObject({ path: 'requirements.txt', startLine: 2 });
     expect(found.get('PYSEC-2023-74')?.dependency?.upgradeTo).toBe('2.31.0');
+    // One upgrade that fixes every advisory found in the package.
+    expect(requests?.dependency?.upgradeFixesAll).toBe('2.31.0');
+    expect(found.get('PYSEC-2019-79')?.dependency?.upgradeFixesAll).toBe('2.2.28');
     expect(found.get('PYSEC-2019-79')?.dependency).toMatchObject({ name: 'django', upgradeTo: '2.2.2' });
     expect(found.get('PYSEC-2022-2')?.dependency?.upgradeTo).toBe('2.2.26');
     expect(found.get('GO-2021-0238')?.dependency).toMatchObject({
@@ -266,6 +269,7 @@ describe('the CLI', () => {
     expect(check.status).toBe(1);
     expect(check.stdout).toContain('fix: upgrade to 1.2.6');
     expect(check.stdout).toContain('via: templater@1.0.0 > lodash@4.17.15');
+    expect(check.stdout).toContain('lodash 4.17.15 (package-lock.json): 2 vulnerabilities, upgrade to 4.17.21 fixes all');
     expect(check.stdout).toContain(status.contentHash.slice(0, 16));
     const sarif = JSON.parse(
       plumbline(['check', d.path, '--only', 'deps', '--data-dir', own, '--format', 'sarif']).stdout,

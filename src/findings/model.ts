@@ -45,6 +45,8 @@ export interface DependencyInfo {
   readonly fixedVersions: readonly string[];
   /** The smallest upgrade that fixes it, within the same major version when there is one. */
   readonly upgradeTo?: string;
+  /** The smallest upgrade that fixes every vulnerability found in this package. */
+  readonly upgradeFixesAll?: string;
   /** For a transitive package: names@versions from a direct dependency down to this package's parent. */
   readonly path?: readonly string[];
   readonly cvss?: { readonly score: number; readonly vector: string };

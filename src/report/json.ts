@@ -76,6 +76,7 @@ function copyDependency(d: DependencyInfo): DependencyInfo {
     aliases: [...d.aliases],
     fixedVersions: [...d.fixedVersions],
     ...(d.upgradeTo === undefined ? {} : { upgradeTo: d.upgradeTo }),
+    ...(d.upgradeFixesAll === undefined ? {} : { upgradeFixesAll: d.upgradeFixesAll }),
     ...(d.path === undefined ? {} : { path: [...d.path] }),
     ...(d.cvss === undefined ? {} : { cvss: { score: d.cvss.score, vector: d.cvss.vector } }),
   };

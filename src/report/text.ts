@@ -274,6 +274,28 @@ function oneLine(text: string): string {
   return printable(text.replace(/\r\n|[\r\n\t]/g, ' '));
 }
 
+/** One line per vulnerable package: the single upgrade that fixes everything found in it. */
+function upgradeLines(findings: readonly Finding[]): string[] {
+  const byPackage = new Map<string, { count: number; to: string | undefined; label: string }>();
+  for (const f of findings) {
+    const d = f.dependency;
+    if (d === undefined) continue;
+    const key = `${f.location.path}\0${d.name}\0${d.version}`;
+    const entry = byPackage.get(key) ?? {
+      count: 0,
+      to: d.upgradeFixesAll,
+      label: `${d.name} ${d.version} (${f.location.path})`,
+    };
+    entry.count++;
+    byPackage.set(key, entry);
+  }
+  const lines = [...byPackage.values()].map(
+    (e) =>
+      `    ${oneLine(e.label)}: ${plural(e.count, 'vulnerability', 'vulnerabilities')}, ${e.to === undefined ? 'no single upgrade fixes all' : `upgrade to ${oneLine(e.to)} fixes all`}`,
+  );
+  return lines.length === 0 ? [] : ['  upgrades:', ...lines];
+}
+
 function renderSummary(report: CheckReport, newFindings: readonly Finding[], paint: Paint): string[] {
   const suppressed = report.findings.filter((finding) => disposition(finding) === 'suppressed').length;
   const unchanged = report.findings.filter((finding) => disposition(finding) === 'unchanged').length;
@@ -285,6 +307,7 @@ function renderSummary(report: CheckReport, newFindings: readonly Finding[], pai
     return count > 0 ? paint(text, ...SEVERITY_STYLE[severity]) : text;
   });
   lines.push(`  new findings:  ${plural(newFindings.length, 'finding')} (${bySeverity.join(', ')})`);
+  lines.push(...upgradeLines(newFindings));
   lines.push(
     `  not counted:   ${suppressed} suppressed, ${unchanged} unchanged since baseline, ` +
       `${report.absent.length} baseline ${report.absent.length === 1 ? 'entry' : 'entries'} no longer found`,
@@ -333,8 +356,8 @@ function verdict(report: CheckReport, paint: Paint): string {
   return paint(`failed: ${plural(gate.failing, 'finding')} at or above ${gate.failOn}`, 'bold', 'red');
 }
 
-export function plural(count: number, noun: string): string {
-  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? noun : nouns}`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -121,8 +121,10 @@ export async function runDeps(context: AnalyzerContext): Promise<AnalyzerResult>
       const affecting = (advisories[index] ?? []).filter(
         (v) => matchVulnerability(v, pkg, scheme).status === 'affected',
       );
-      for (const group of mergeAliases(affecting)) {
-        const finding = toFinding(pkg, group, scheme, paths);
+      const groups = mergeAliases(affecting);
+      const fixesAll = upgradeFixingAll(pkg, affecting, scheme);
+      for (const group of groups) {
+        const finding = withFixAll(toFinding(pkg, group, scheme, paths), fixesAll);
         if (settings.fixableOnly && finding.dependency?.upgradeTo === undefined) continue;
         findings.push(finding);
         if (!rules.has(finding.ruleId)) rules.set(finding.ruleId, ruleOf(finding, group));
@@ -318,6 +320,30 @@ function toFinding(
         : {}),
     },
   };
+}
+
+/**
+ * The smallest version that no advisory found for this package affects, among the fixed versions above the
+ * installed one: what to upgrade to once, instead of one advisory at a time.
+ */
+export function upgradeFixingAll(
+  pkg: Package,
+  affecting: readonly OsvVuln[],
+  scheme: NonNullable<ReturnType<typeof schemeFor>>,
+): string | undefined {
+  if (affecting.length === 0 || !scheme.isValid(pkg.version)) return undefined;
+  const candidates = [...new Set(affecting.flatMap((v) => fixedVersions(v, pkg)))]
+    .filter((v) => scheme.isValid(v) && scheme.compare(v, pkg.version) > 0)
+    .sort((a, b) => scheme.compare(a, b));
+  return candidates.find((version) =>
+    affecting.every((v) => matchVulnerability(v, { ...pkg, version }, scheme).status === 'not-affected'),
+  );
+}
+
+function withFixAll(finding: RawFinding, version: string | undefined): RawFinding {
+  if (version === undefined || finding.dependency === undefined) return finding;
+  const shown = finding.dependency.ecosystem === 'Go' && !version.startsWith('v') ? `v${version}` : version;
+  return { ...finding, dependency: { ...finding.dependency, upgradeFixesAll: shown } };
 }
 
 function ruleOf(finding: RawFinding, group: VulnGroup): RuleMeta {
