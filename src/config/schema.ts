@@ -1,6 +1,8 @@
 // The schemas of Plumbline's configuration documents. Types are derived from them (z.infer).
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { SEVERITIES } from '../findings/model.js';
+import { parseDuration } from '../gitops/duration.js';
 
 export const API_VERSION = 'plumbline.dev/v1alpha1';
 
@@ -155,8 +157,184 @@ export type CheckSpec = z.infer<typeof checkSpecSchema>;
 export type CustomSecretRule = z.infer<typeof customSecretRuleSchema>;
 export type CheckDocument = z.infer<typeof checkDocumentSchema>;
 
+// --- GitOps: Environment (in the repository's plumbline.yaml) and App (in the environment's folder) ---
+
+/** A DNS label: what an app or environment is called in URLs, hostnames and process names. */
+export const dnsLabel = z
+  .string()
+  .max(63, 'at most 63 characters (a DNS label)')
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'use a DNS-style name: lower case, digits, dashes, e.g. web-api');
+
+const gitopsMetadataSchema = metadataSchema.extend({ name: dnsLabel }).strict();
+
+/** `30s`, `2m`, `1h30m`, `500ms` → milliseconds, within [min, max]. */
+export function durationSchema(min: number, max: number): z.ZodType<number, string> {
+  return z
+    .string({ error: 'write a duration as a string with a unit, e.g. 30s, 2m or 1h30m' })
+    .transform((value, ctx) => {
+      const parsed = parseDuration(value);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: parsed.message });
+        return z.NEVER;
+      }
+      if (parsed.ms < min || parsed.ms > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be between ${min}ms and ${max}ms (found ${parsed.ms}ms)`,
+        });
+        return z.NEVER;
+      }
+      return parsed.ms;
+    });
+}
+
+/** A path inside the repository: relative, normalised (`./a/../b/` → `b`, `` → `.`), never escaping it. */
+export const repoPathSchema = z.string().transform((value, ctx) => {
+  const slashed = value.trim().replaceAll('\\', '/');
+  if (
+    slashed.includes('\0') ||
+    slashed.startsWith('/') ||
+    /^[A-Za-z]:/.test(slashed) ||
+    slashed.startsWith('~')
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" must be a path relative to the repository root, e.g. apps/web`,
+    });
+    return z.NEVER;
+  }
+  const normal = posix.normalize(slashed === '' ? '.' : slashed).replace(/\/+$/, '') || '.';
+  if (normal === '..' || normal.startsWith('../')) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" leaves the repository; use a path inside it` });
+    return z.NEVER;
+  }
+  return normal;
+});
+
+export const environmentSpecSchema = z
+  .object({
+    /** The folder of App documents for this environment, relative to the repository root. */
+    path: repoPathSchema,
+    /** Where the apps run. Only `local` (processes on this host) exists today. */
+    target: z
+      .object({ local: z.object({}).strict().optional() })
+      .strict()
+      .refine((target) => target.local !== undefined, 'choose where the apps run: local: {}')
+      .prefault({ local: {} }),
+    sync: z
+      .object({
+        /** Apply new commits without asking (`plumbline up`); off: only `plumbline sync ENV` applies. */
+        auto: z.boolean().default(true),
+        /** Delete apps that are no longer in Git. */
+        prune: z.boolean().default(false),
+        /** Put back what drifted from Git (a crashed or edited process) without a new commit. */
+        selfHeal: z.boolean().default(false),
+        /** How often to poll the repository (webhooks come sooner). */
+        interval: durationSchema(1_000, 24 * 3_600_000).prefault('1m'),
+      })
+      .strict()
+      .transform(({ interval, ...rest }) => ({ ...rest, intervalMs: interval }))
+      .prefault({}),
+  })
+  .strict();
+
+export const environmentDocumentSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('Environment'),
+    metadata: gitopsMetadataSchema,
+    spec: environmentSpecSchema,
+  })
+  .strict();
+
+const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const appSpecSchema = z
+  .object({
+    process: z
+      .object({
+        /** The program and its arguments, run without a shell. */
+        command: z
+          .array(z.string().min(1))
+          .min(1, 'give the program and its arguments, e.g. ["node", "server.js"]'),
+        /** Relative to the repository root, at the revision being deployed. */
+        cwd: repoPathSchema.prefault('.'),
+        env: z
+          .record(
+            z.string(),
+            z.string({ error: 'environment values are strings: quote numbers and booleans, e.g. "8080"' }),
+          )
+          .superRefine((env, ctx) => {
+            for (const name of Object.keys(env)) {
+              if (!ENV_VAR_NAME.test(name)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [name],
+                  message: 'not an environment variable name: use letters, digits and _, e.g. API_URL',
+                });
+              }
+            }
+          })
+          .default({}),
+      })
+      .strict(),
+    /** Where the router serves this app on this host. */
+    port: z.number().int().min(1).max(65535),
+    replicas: z.number().int().min(0).max(100).default(1),
+    health: z
+      .object({
+        http: z
+          .object({ path: z.string().startsWith('/', 'an HTTP path starts with /, e.g. /healthz') })
+          .strict()
+          .prefault({ path: '/' }),
+        interval: durationSchema(100, 3_600_000).prefault('5s'),
+        timeout: durationSchema(50, 600_000).prefault('2s'),
+      })
+      .strict()
+      .superRefine((health, ctx) => {
+        if (health.timeout > health.interval) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['timeout'],
+            message: 'must not be longer than the interval',
+          });
+        }
+      })
+      .transform(({ http, interval, timeout }) => ({ http, intervalMs: interval, timeoutMs: timeout }))
+      .prefault({}),
+    /** Apps that must be healthy before this one starts (and that it is stopped before). */
+    dependsOn: z
+      .array(dnsLabel)
+      .default([])
+      .superRefine((names, ctx) => {
+        const seen = new Set<string>();
+        names.forEach((name, index) => {
+          if (seen.has(name))
+            ctx.addIssue({ code: 'custom', path: [index], message: `"${name}" is listed twice` });
+          seen.add(name);
+        });
+      }),
+  })
+  .strict();
+
+export const appDocumentSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('App'),
+    metadata: gitopsMetadataSchema,
+    spec: appSpecSchema,
+  })
+  .strict();
+
+export type EnvironmentSpec = z.infer<typeof environmentSpecSchema>;
+export type EnvironmentDocument = z.infer<typeof environmentDocumentSchema>;
+export type AppSpecDocument = z.infer<typeof appSpecSchema>;
+export type AppDocument = z.infer<typeof appDocumentSchema>;
+
 /** Every document kind Plumbline reads, by kind: an explicit registry. */
 export const DOCUMENT_SCHEMAS = {
   Check: checkDocumentSchema,
+  Environment: environmentDocumentSchema,
+  App: appDocumentSchema,
 } as const;
 export type DocumentKind = keyof typeof DOCUMENT_SCHEMAS;
