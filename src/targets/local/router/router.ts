@@ -1,0 +1,621 @@
+// The in-process router: one HTTP listener per port, each forwarding to the current backends of its route by
+// smooth weighted round robin, with atomic table swaps that let in-flight requests drain, and metrics.
+import {
+  Agent,
+  type ClientRequest,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream';
+import { type RouterLog, silentLog } from './log.js';
+import { type MetricLabels, NO_REVISION, RouterMetrics } from './metrics.js';
+import {
+  type Backend,
+  type BackendInput,
+  backendSchema,
+  describeZodError,
+  RouterError,
+  type RouterState,
+  type RouteTable,
+} from './protocol.js';
+import {
+  endToEndHeaders,
+  forwardedRequestHeaders,
+  hasRequestBody,
+  isConnectionFailure,
+  shouldRetry,
+  smoothWeightedPick,
+} from './routing.js';
+
+export interface RouterOptions {
+  /** The address every listener binds; 127.0.0.1 unless told. */
+  readonly host?: string;
+  /** How long a removed listener (or close()) waits for in-flight requests before cutting them. */
+  readonly drainTimeoutMs?: number;
+  /** The generation to count on from (a restored table keeps its numbers). */
+  readonly initialGeneration?: number;
+  /** Called, and awaited, after every change of the table, before the change is confirmed. */
+  readonly onChange?: (state: RouterState) => Promise<void> | void;
+  readonly log?: RouterLog;
+}
+
+export interface SetRoutesResult {
+  readonly generation: number;
+  /** The port bound: the one asked for, or the one the system chose for 0. */
+  readonly port: number;
+}
+
+export interface RemoveRouteResult {
+  readonly generation: number;
+  readonly port: number;
+  readonly removed: boolean;
+}
+
+/** One generation of a route: the backends new requests go to. Replaced whole, never edited. */
+interface Pool {
+  readonly generation: number;
+  readonly app: string;
+  readonly port: number;
+  readonly backends: readonly Backend[];
+  readonly weights: readonly number[];
+  /** Smooth weighted round robin state. */
+  current: readonly number[];
+}
+
+interface Listener {
+  /** The bound port (0 until the listener is bound, when 0 was asked for). */
+  port: number;
+  readonly server: Server;
+  pool: Pool;
+  inflight: number;
+  closing: boolean;
+  /** Called when inflight drops to 0 while closing. */
+  onIdle: (() => void) | undefined;
+}
+
+/** A keep-alive agent per backend URL, kept while a route names it or a request to it is in flight. */
+interface Upstream {
+  readonly agent: Agent;
+  inflight: number;
+}
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** A port we just released may take a moment to be free again (the listening handle closes async). */
+const REBIND_ATTEMPTS = 20;
+const REBIND_DELAY_MS = 50;
+
+export class Router {
+  readonly #host: string;
+  readonly #drainTimeoutMs: number;
+  readonly #onChange: ((state: RouterState) => Promise<void> | void) | undefined;
+  readonly #log: RouterLog;
+  readonly #metrics = new RouterMetrics();
+  readonly #listeners = new Map<number, Listener>();
+  readonly #upstreams = new Map<string, Upstream>();
+  /** Ports removed recently, whose listeners may still be draining. */
+  readonly #released = new Set<number>();
+  #generation: number;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: RouterOptions = {}) {
+    this.#host = options.host ?? '127.0.0.1';
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.#generation = options.initialGeneration ?? 0;
+    this.#onChange = options.onChange;
+    this.#log = options.log ?? silentLog;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get host(): string {
+    return this.#host;
+  }
+
+  /**
+   * Points `port` at `backends` (binding the port first when it is new). Resolves once the new table is in
+   * force: requests arriving after that go to the new backends; those in flight finish where they are.
+   */
+  async setRoutes(port: number, app: string, backends: readonly BackendInput[]): Promise<SetRoutesResult> {
+    const parsed = parseBackends(backends);
+    return await this.#serial(async () => {
+      if (this.#closed) throw new RouterError('conflict', 409, 'the router is shutting down');
+      let listener = this.#listeners.get(port);
+      const generation = this.#generation + 1;
+      if (listener === undefined) {
+        const pool = makePool(generation, app, port, parsed);
+        listener = await this.#listen(port, pool);
+        this.#listeners.set(listener.port, listener);
+        this.#log('info', 'listen', { port: listener.port, app, host: this.#host });
+      } else {
+        const previous = listener.pool;
+        listener.pool = makePool(generation, app, listener.port, parsed);
+        carryWeights(previous, listener.pool);
+      }
+      this.#generation = generation;
+      this.#sweepUpstreams();
+      this.#log('info', 'route.set', {
+        port: listener.port,
+        app,
+        generation,
+        backends: parsed.map((b) => ({ id: b.id, url: b.url, revision: b.revision, weight: b.weight })),
+      });
+      await this.#changed();
+      return { generation, port: listener.port };
+    });
+  }
+
+  /**
+   * Takes `port` out of the table and stops accepting connections on it at once; resolves after its
+   * in-flight requests finished (or the drain timeout cut them).
+   */
+  async removeRoute(port: number): Promise<RemoveRouteResult> {
+    const { result, listener } = await this.#serial(async () => {
+      const listener = this.#listeners.get(port);
+      if (listener === undefined) {
+        return { result: { generation: this.#generation, port, removed: false }, listener: undefined };
+      }
+      this.#listeners.delete(port);
+      this.#released.add(port);
+      this.#generation += 1;
+      this.#log('info', 'route.remove', { port, app: listener.pool.app, generation: this.#generation });
+      await this.#changed();
+      return { result: { generation: this.#generation, port, removed: true }, listener };
+    });
+    if (listener !== undefined) {
+      await this.#drain(listener);
+      this.#released.delete(port);
+      this.#sweepUpstreams();
+    }
+    return result;
+  }
+
+  /** Restores a saved table: binds every route; the ports that cannot be bound are returned, not thrown. */
+  restore(state: RouterState): Promise<{ port: number; error: string }[]> {
+    return this.#serial(async () => {
+      this.#generation = Math.max(this.#generation, state.generation);
+      const failures: { port: number; error: string }[] = [];
+      for (const route of state.routes) {
+        if (this.#listeners.has(route.port)) continue;
+        try {
+          const listener = await this.#listen(
+            route.port,
+            makePool(this.#generation, route.app, route.port, route.backends),
+          );
+          this.#listeners.set(listener.port, listener);
+          this.#log('info', 'listen', {
+            port: listener.port,
+            app: route.app,
+            host: this.#host,
+            restored: true,
+          });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          failures.push({ port: route.port, error: message });
+          this.#log('error', 'restore.failed', { port: route.port, app: route.app, error: message });
+        }
+      }
+      return failures;
+    });
+  }
+
+  /** The table in force, with each backend's in-flight count and the old backends still draining. */
+  routes(): RouteTable {
+    const routes = [...this.#listeners.values()]
+      .sort((a, b) => a.port - b.port)
+      .map((listener) => ({
+        port: listener.port,
+        app: listener.pool.app,
+        generation: listener.pool.generation,
+        backends: listener.pool.backends.map((backend) => ({
+          ...backend,
+          inflight: this.#upstreams.get(backend.url)?.inflight ?? 0,
+        })),
+      }));
+    const named = new Set(routes.flatMap((route) => route.backends.map((backend) => backend.url)));
+    const draining = [...this.#upstreams.entries()]
+      .filter(([url, upstream]) => !named.has(url) && upstream.inflight > 0)
+      .map(([url, upstream]) => ({ url, inflight: upstream.inflight }));
+    return { generation: this.#generation, routes, draining };
+  }
+
+  /** What the state file keeps: the table without the live counts. */
+  state(): RouterState {
+    return {
+      version: 1,
+      generation: this.#generation,
+      routes: [...this.#listeners.values()]
+        .sort((a, b) => a.port - b.port)
+        .map((listener) => ({
+          port: listener.port,
+          app: listener.pool.app,
+          backends: [...listener.pool.backends],
+        })),
+    };
+  }
+
+  metricsText(): string {
+    return this.#metrics.text({ generation: this.#generation, routes: this.#listeners.size });
+  }
+
+  /**
+   * Stops every listener and waits for in-flight requests (up to the drain timeout). The table is not
+   * reported as changed: a router that stops keeps its saved table for the next start.
+   */
+  async close(): Promise<void> {
+    const listeners = await this.#serial(async () => {
+      this.#closed = true;
+      const all = [...this.#listeners.values()];
+      this.#listeners.clear();
+      return all;
+    });
+    await Promise.all(listeners.map((listener) => this.#drain(listener)));
+    for (const upstream of this.#upstreams.values()) upstream.agent.destroy();
+    this.#upstreams.clear();
+  }
+
+  /** Runs mutations one at a time, in call order. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #changed(): Promise<void> {
+    if (this.#onChange === undefined) return;
+    try {
+      await this.#onChange(this.state());
+    } catch (error) {
+      this.#log('error', 'state.persist_failed', { error });
+    }
+  }
+
+  async #listen(port: number, pool: Pool): Promise<Listener> {
+    const server = createServer();
+    // Clients reuse connections for a while; the router answers, so it decides when they close.
+    server.keepAliveTimeout = 30_000;
+    const listener: Listener = { port, server, pool, inflight: 0, closing: false, onIdle: undefined };
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#handle(listener, req, res));
+    server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await bind(server, port, this.#host);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' && this.#released.has(port) && attempt < REBIND_ATTEMPTS) {
+          await delay(REBIND_DELAY_MS);
+          continue;
+        }
+        throw bindError(error, port, this.#host);
+      }
+    }
+    listener.port = (server.address() as AddressInfo).port;
+    listener.pool = { ...pool, port: listener.port };
+    return listener;
+  }
+
+  /** Stops accepting on the listener, lets its requests finish, then closes what is left. */
+  async #drain(listener: Listener): Promise<void> {
+    listener.closing = true;
+    const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
+    listener.server.closeIdleConnections();
+    const idle = new Promise<void>((resolve) => {
+      if (listener.inflight === 0) resolve();
+      else listener.onIdle = resolve;
+    });
+    const timedOut = await raceTimeout(idle, this.#drainTimeoutMs);
+    if (timedOut) {
+      this.#log('warn', 'drain.timeout', { port: listener.port, inflight: listener.inflight });
+      listener.server.closeAllConnections();
+    } else {
+      listener.server.closeIdleConnections();
+    }
+    if (await raceTimeout(closed, 1_000)) listener.server.closeAllConnections();
+    await closed;
+    this.#log('info', 'unlisten', { port: listener.port });
+  }
+
+  /** Destroys the agents of backends no route names and no request uses. */
+  #sweepUpstreams(): void {
+    const named = new Set<string>();
+    for (const listener of this.#listeners.values()) {
+      for (const backend of listener.pool.backends) named.add(backend.url);
+    }
+    for (const [url, upstream] of this.#upstreams) {
+      if (!named.has(url) && upstream.inflight === 0) {
+        upstream.agent.destroy();
+        this.#upstreams.delete(url);
+      }
+    }
+  }
+
+  #acquire(url: string): Agent {
+    let upstream = this.#upstreams.get(url);
+    if (upstream === undefined) {
+      upstream = {
+        agent: new Agent({ keepAlive: true, maxFreeSockets: 64, scheduling: 'lifo' }),
+        inflight: 0,
+      };
+      this.#upstreams.set(url, upstream);
+    }
+    upstream.inflight += 1;
+    return upstream.agent;
+  }
+
+  #release(url: string): void {
+    const upstream = this.#upstreams.get(url);
+    if (upstream === undefined) return;
+    upstream.inflight -= 1;
+    if (upstream.inflight === 0) this.#sweepUpstreams();
+  }
+
+  /** One client request: pick, forward, retry once if allowed, answer, account. */
+  #handle(listener: Listener, req: IncomingMessage, res: ServerResponse): void {
+    // The pool is read once: a table swap during this request does not move it.
+    const pool = listener.pool;
+    const started = process.hrtime.bigint();
+    const hasBody = hasRequestBody(req.headers);
+    const headers = forwardedRequestHeaders(req.headers, {
+      remoteAddress: req.socket.remoteAddress,
+      proto: 'http',
+    });
+    const tried = new Set<number>();
+    let revision = NO_REVISION;
+    let upstream: ClientRequest | undefined;
+    listener.inflight += 1;
+    if (listener.closing) res.setHeader('connection', 'close');
+    req.on('error', () => upstream?.destroy());
+
+    res.once('close', () => {
+      if (!res.writableFinished) upstream?.destroy();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.#metrics.observeRequest(labels(pool, revision), seconds);
+      listener.inflight -= 1;
+      if (listener.inflight === 0 && listener.onIdle !== undefined) listener.onIdle();
+    });
+
+    const attempt = (number: number, sameBackendOk: boolean): void => {
+      const picked = this.#pick(pool, tried, sameBackendOk);
+      if (picked === undefined) {
+        if (tried.size === 0) {
+          this.#metrics.observeError(labels(pool, NO_REVISION));
+          answer(res, 503, `no backend for ${pool.app} on port ${pool.port}`);
+        } else {
+          answer(res, 502, `no backend of ${pool.app} answered`);
+        }
+        return;
+      }
+      const { index, backend } = picked;
+      tried.add(index);
+      revision = backend.revision;
+      const target = new URL(backend.url);
+      const agent = this.#acquire(backend.url);
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        this.#release(backend.url);
+      };
+      let bodySent = false;
+      let responded = false;
+      const outgoing = httpRequest({
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers,
+        agent,
+      });
+      upstream = outgoing;
+      outgoing.once('close', release);
+
+      if (!hasBody) {
+        outgoing.end();
+      } else {
+        // The body is streamed only once the connection is up, so a refused connection consumed none of it
+        // and the request can still go to another backend.
+        outgoing.once('socket', (socket) => {
+          const start = (): void => {
+            if (responded || outgoing.destroyed) return;
+            bodySent = true;
+            req.pipe(outgoing);
+          };
+          if (socket.connecting) socket.once('connect', start);
+          else start();
+        });
+      }
+
+      outgoing.once('response', (incoming) => {
+        responded = true;
+        const status = incoming.statusCode ?? 502;
+        if (status >= 500) this.#metrics.observeError(labels(pool, backend.revision));
+        if (res.destroyed) {
+          incoming.resume();
+          return;
+        }
+        if (listener.closing && !res.headersSent) res.setHeader('connection', 'close');
+        res.writeHead(status, incoming.statusMessage, endToEndHeaders(incoming.headers));
+        pipeline(incoming, res, (error) => {
+          // The backend died mid-answer (a client that went away is not the backend's error).
+          const code = (error as NodeJS.ErrnoException | null | undefined)?.code;
+          if (code !== undefined && code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+            this.#metrics.observeError(labels(pool, backend.revision));
+          }
+        });
+      });
+
+      let failed = false;
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        release();
+        if (failed || responded || res.destroyed) return;
+        failed = true;
+        if (hasBody) req.unpipe(outgoing);
+        if (isConnectionFailure(error.code)) this.#metrics.observeError(labels(pool, backend.revision));
+        const reusedStale = outgoing.reusedSocket && error.code === 'ECONNRESET';
+        const retry = shouldRetry({
+          code: error.code,
+          method: req.method,
+          hasBody,
+          bodySent,
+          responded,
+          attempt: number,
+        });
+        this.#log(retry ? 'warn' : 'error', 'upstream.failed', {
+          port: pool.port,
+          app: pool.app,
+          backend: backend.id,
+          url: backend.url,
+          code: error.code,
+          retry,
+        });
+        if (retry) {
+          this.#metrics.observeRetry();
+          attempt(number + 1, reusedStale);
+          return;
+        }
+        answer(res, 502, `backend ${backend.id} of ${pool.app} failed: ${error.code ?? error.message}`);
+      });
+    };
+
+    attempt(1, false);
+  }
+
+  /** The next backend: weighted round robin over those not tried yet (or, when allowed, a tried one again). */
+  #pick(
+    pool: Pool,
+    tried: ReadonlySet<number>,
+    sameBackendOk: boolean,
+  ): { index: number; backend: Backend } | undefined {
+    let result = smoothWeightedPick(pool.current, pool.weights, tried);
+    if (result.index === undefined && sameBackendOk) result = smoothWeightedPick(pool.current, pool.weights);
+    pool.current = result.current;
+    if (result.index === undefined) return undefined;
+    const backend = pool.backends[result.index];
+    return backend === undefined ? undefined : { index: result.index, backend };
+  }
+}
+
+function parseBackends(backends: readonly BackendInput[]): Backend[] {
+  const parsed: Backend[] = [];
+  const ids = new Set<string>();
+  backends.forEach((input, index) => {
+    const result = backendSchema.safeParse(input);
+    if (!result.success) {
+      throw new RouterError('bad_request', 400, `backends[${index}].${describeZodError(result.error)}`);
+    }
+    if (ids.has(result.data.id)) {
+      throw new RouterError(
+        'bad_request',
+        400,
+        `backends[${index}].id: duplicate backend id ${result.data.id}`,
+      );
+    }
+    ids.add(result.data.id);
+    parsed.push(result.data);
+  });
+  return parsed;
+}
+
+function makePool(generation: number, app: string, port: number, backends: readonly Backend[]): Pool {
+  return {
+    generation,
+    app,
+    port,
+    backends: [...backends],
+    weights: backends.map((backend) => backend.weight),
+    current: backends.map(() => 0),
+  };
+}
+
+/** Backends present before and after a swap keep their round-robin position, so a re-weight is smooth. */
+function carryWeights(previous: Pool, next: Pool): void {
+  const before = new Map(
+    previous.backends.map((backend, index) => [backend.id, previous.current[index] ?? 0]),
+  );
+  next.current = next.backends.map((backend) => before.get(backend.id) ?? 0);
+}
+
+function labels(pool: Pool, revision: string): MetricLabels {
+  return { app: pool.app, port: pool.port, revision };
+}
+
+/** A short plain-text answer from the router itself (502, 503). */
+function answer(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `${message}\n`;
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-plumbline-router': 'error',
+  });
+  res.end(body);
+}
+
+function bind(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ port, host, exclusive: true });
+  });
+}
+
+function bindError(error: unknown, port: number, host: string): RouterError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new RouterError('conflict', 409, `cannot listen on ${host}:${port}: the port is already in use`, {
+      hint: 'stop whatever listens there, or give the app another port',
+      cause: error,
+    });
+  }
+  if (code === 'EACCES') {
+    return new RouterError('conflict', 409, `cannot listen on ${host}:${port}: permission denied`, {
+      hint: 'ports below 1024 need privileges; use a higher port',
+      cause: error,
+    });
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return new RouterError('conflict', 409, `cannot listen on ${host}:${port}: no such local address`, {
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new RouterError('internal', 500, `cannot listen on ${host}:${port}: ${message}`, { cause: error });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves true when `ms` passed before `promise` settled. */
+async function raceTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
