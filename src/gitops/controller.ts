@@ -1,0 +1,397 @@
+// The reconcile loop of `plumbline up`: for each environment, named phases — source, render, validate, plan,
+// apply, health, record — each failure terminal (bad input: wait for the next commit) or transient (retried
+// with backoff). One environment's failure never stops another's; status is written whatever happens.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { EnvironmentDocument } from '../config/schema.js';
+import { PlumblineError } from '../errors.js';
+import type { Metrics } from '../server/metrics.js';
+import {
+  CONTROLLER_EVENT,
+  type ControllerApi,
+  type ControllerEvent,
+  type LogLine,
+  type SyncAccepted,
+} from '../server/controller-api.js';
+import { NotFoundError } from '../server/errors.js';
+import type { ControllerStore, SyncRecord } from '../store/controller-store.js';
+import { summarisePlan } from '../store/controller-store.js';
+import type { SupervisorClient } from '../targets/local/supervisor/client.js';
+import type { Target } from '../targets/types.js';
+import { planEnvironment } from './plan.js';
+import { readEnvironments, renderEnvironment } from './render.js';
+import { GitSource, nextPollDelay } from './source.js';
+import type { DesiredApp, PhaseFailure, Plan } from './types.js';
+
+export interface ControllerOptions {
+  readonly repo: string;
+  readonly branch: string;
+  readonly dataDir: string;
+  readonly store: ControllerStore;
+  readonly target: Target;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** For `logs`: the local target's supervisor. */
+  readonly supervisor?: SupervisorClient;
+  /** Overrides every environment's poll interval (tests). */
+  readonly intervalMs?: number;
+}
+
+interface Loop {
+  wake(): void;
+  done: Promise<void>;
+}
+
+/** What one reconcile pass produced. */
+type Outcome = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly failure: PhaseFailure };
+
+export class Controller implements ControllerApi {
+  readonly events = new EventEmitter();
+  readonly #options: ControllerOptions;
+  readonly #source: GitSource;
+  readonly #loops = new Map<string, Loop>();
+  readonly #reconciled = new Set<string>();
+  #environments: EnvironmentDocument[] = [];
+  #abort = new AbortController();
+
+  constructor(options: ControllerOptions) {
+    this.#options = options;
+    this.#source = new GitSource({ url: options.repo, cacheDir: join(options.dataDir, 'source') });
+    this.events.setMaxListeners(100);
+  }
+
+  /** Reads the environments at the branch head and starts one loop per environment. */
+  async start(): Promise<void> {
+    const signal = this.#abort.signal;
+    const { release } = await this.#fetch(signal);
+    this.#environments = readEnvironments(release);
+    for (const env of this.#environments) this.#startLoop(env.metadata.name);
+    this.#emit({ type: 'controller.started', message: `watching ${this.#source.displayUrl} (${this.#options.branch}): ${this.#environments.map((e) => e.metadata.name).join(', ')}` });
+  }
+
+  /** Stops the loops; the supervisor and router keep the apps running. */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error('controller stopping'));
+    await Promise.allSettled([...this.#loops.values()].map((l) => l.done));
+  }
+
+  ready(): boolean {
+    return this.#environments.length > 0 && this.#environments.every((e) => this.#reconciled.has(e.metadata.name));
+  }
+
+  async listEnvironments() {
+    return this.#options.store.listEnvironments();
+  }
+
+  async getEnvironment(name: string) {
+    return this.#options.store.getEnvironment(name);
+  }
+
+  async listApps(environment: string) {
+    const apps = await this.#options.store.listApps(environment);
+    return apps.map(({ spec: _spec, ...rest }) => rest);
+  }
+
+  async history(environment: string, limit: number): Promise<readonly SyncRecord[]> {
+    return this.#options.store.listHistory(environment, limit);
+  }
+
+  async requestSync(environment: string): Promise<SyncAccepted> {
+    const loop = this.#loops.get(environment);
+    if (loop === undefined) throw new NotFoundError(`no environment "${environment}"`);
+    loop.wake();
+    return { accepted: true, syncId: randomUUID() };
+  }
+
+  /** Wakes every environment (a verified webhook for the watched branch). */
+  syncAll(): void {
+    for (const loop of this.#loops.values()) loop.wake();
+  }
+
+  async diff(environment: string): Promise<Plan> {
+    const env = this.#environments.find((e) => e.metadata.name === environment);
+    if (env === undefined) throw new NotFoundError(`no environment "${environment}"`);
+    const { commit, release } = await this.#fetch(this.#abort.signal);
+    const rendered = await renderEnvironment(release, env, { revision: commit, gitDir: this.#source.cacheDir });
+    if (rendered.problems.length > 0) throw rendered.problems[0] as PlumblineError;
+    return planEnvironment({
+      environment,
+      revision: commit,
+      desired: rendered.apps,
+      applied: await this.#options.store.listApplied(environment),
+      prune: env.spec.sync.prune,
+    });
+  }
+
+  async logs(environment: string, app: string, tail: number): Promise<readonly LogLine[]> {
+    const supervisor = this.#options.supervisor;
+    if (supervisor === undefined) return [];
+    const prefix = `${environment}/${app}/`;
+    const lines: LogLine[] = [];
+    for (const instance of await supervisor.list()) {
+      if (!instance.id.startsWith(prefix)) continue;
+      for (const line of await supervisor.logs(instance.id, tail)) {
+        lines.push({ at: new Date().toISOString(), stream: 'stdout', instance: instance.id, line });
+      }
+    }
+    return lines.slice(-tail);
+  }
+
+  #startLoop(environment: string): void {
+    let wake: () => void = () => {};
+    const signal = this.#abort.signal;
+    const done = (async () => {
+      let failures = 0;
+      while (!signal.aborted) {
+        const outcome = await this.reconcile(environment).catch((error: unknown) => ({
+          ok: false as const,
+          failure: { phase: 'record' as const, reason: 'InternalError', message: (error as Error).message, terminal: false },
+        }));
+        this.#reconciled.add(environment);
+        failures = outcome.ok || outcome.failure.terminal ? 0 : failures + 1;
+        const env = this.#environments.find((e) => e.metadata.name === environment);
+        const interval = this.#options.intervalMs ?? env?.spec.sync.intervalMs ?? 60_000;
+        // Transient failures retry sooner, backing off exponentially up to the poll interval.
+        const delay = failures > 0 ? Math.min(interval, 500 * 2 ** Math.min(failures, 10)) : interval;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, nextPollDelay(delay));
+          const stop = (): void => {
+            clearTimeout(timer);
+            resolve();
+          };
+          wake = stop;
+          signal.addEventListener('abort', stop, { once: true });
+        });
+      }
+    })();
+    this.#loops.set(environment, { wake: () => wake(), done });
+  }
+
+  /** One reconcile pass of one environment. */
+  async reconcile(environment: string): Promise<Outcome> {
+    const { store, logger, metrics } = this.#options;
+    const signal = this.#abort.signal;
+    const log = logger.child({ environment });
+    const started = new Date();
+    let revision = '';
+    let outcome: Outcome | undefined;
+    try {
+      outcome = await this.#reconcile(environment, signal, (r) => {
+        revision = r;
+      });
+      return outcome;
+    } finally {
+      // Record, whatever happened.
+      const finished = new Date();
+      const result = outcome === undefined || !outcome.ok ? 'failed' : outcome.plan.steps.every((s) => s.action === 'unchanged') ? 'skipped' : 'succeeded';
+      const failure = outcome !== undefined && !outcome.ok ? outcome.failure : undefined;
+      const plan = outcome?.ok === true ? outcome.plan : undefined;
+      await store
+        .recordSync({
+          environment,
+          revision,
+          startedAt: started.toISOString(),
+          finishedAt: finished.toISOString(),
+          result,
+          reason: failure?.reason ?? (result === 'skipped' ? 'UpToDate' : 'Synced'),
+          message: failure?.message ?? (plan === undefined ? '' : planMessage(plan)),
+          planSummary: plan === undefined ? { create: 0, update: 0, delete: 0, unchanged: 0, withheld: 0 } : summarisePlan(plan),
+        })
+        .catch((error: unknown) => log.error({ err: error }, 'could not record the sync'));
+      metrics?.observeSync(environment, result, (finished.getTime() - started.getTime()) / 1000);
+      if (failure !== undefined) {
+        log.warn({ phase: failure.phase, reason: failure.reason, terminal: failure.terminal }, failure.message);
+        this.#emit({ type: 'sync.failed', environment, revision, message: failure.message, data: { phase: failure.phase, reason: failure.reason } });
+      }
+    }
+  }
+
+  async #reconcile(environment: string, signal: AbortSignal, setRevision: (r: string) => void): Promise<Outcome> {
+    const { store, target, logger, metrics } = this.#options;
+    const log = logger.child({ environment });
+    const fail = async (failure: PhaseFailure, desiredRevision: string | null): Promise<Outcome> => {
+      const previous = await store.getEnvironment(environment);
+      await store.putEnvironment({
+        name: environment,
+        desiredRevision,
+        liveRevision: previous?.liveRevision ?? null,
+        phase: failure.phase === 'apply' || failure.phase === 'health' ? 'Degraded' : 'Failed',
+        conditions: [condition('Ready', 'False', failure.reason, failure.message)],
+      });
+      return { ok: false, failure };
+    };
+
+    // source
+    let commit: string;
+    let release: string;
+    try {
+      ({ commit, release } = await this.#fetch(signal));
+    } catch (error) {
+      return fail({ phase: 'source', reason: 'FetchFailed', message: messageOf(error), terminal: false }, null);
+    }
+    setRevision(commit);
+    const log2 = log.child({ revision: commit.slice(0, 12) });
+
+    // render + validate
+    let env: EnvironmentDocument | undefined;
+    try {
+      this.#environments = readEnvironments(release);
+      env = this.#environments.find((e) => e.metadata.name === environment);
+    } catch (error) {
+      return fail({ phase: 'validate', reason: 'InvalidConfiguration', message: `${messageOf(error)}; the previous revision keeps running`, terminal: true }, commit);
+    }
+    if (env === undefined) {
+      return fail({ phase: 'render', reason: 'EnvironmentRemoved', message: `plumbline.yaml at ${commit.slice(0, 12)} no longer defines "${environment}"; its apps keep running`, terminal: true }, commit);
+    }
+    const rendered = await renderEnvironment(release, env, { revision: commit, gitDir: this.#source.cacheDir, signal });
+    if (rendered.problems.length > 0) {
+      const first = rendered.problems.slice(0, 3).map((p) => p.message).join('; ');
+      return fail({ phase: 'validate', reason: 'InvalidManifests', message: `${first}; the previous revision keeps running until a commit fixes it`, terminal: true }, commit);
+    }
+
+    // plan
+    const applied = await store.listApplied(environment);
+    const plan = planEnvironment({ environment, revision: commit, desired: rendered.apps, applied, prune: env.spec.sync.prune });
+    const desiredByName = new Map(rendered.apps.map((a) => [a.name, a]));
+
+    // apply (in dependsOn order); an app whose dependency did not become healthy waits
+    const notReady = new Map<string, string>();
+    let degraded: PhaseFailure | undefined;
+    if (!env.spec.sync.auto && plan.steps.some((s) => s.action !== 'unchanged')) {
+      await store.putEnvironment({ name: environment, desiredRevision: commit, liveRevision: (await store.getEnvironment(environment))?.liveRevision ?? null, phase: 'OutOfSync', conditions: [condition('Ready', 'False', 'AutoSyncDisabled', 'changes are waiting for `plumbline sync`')] });
+      return { ok: true, plan };
+    }
+    for (const step of plan.steps) {
+      const app = step.after;
+      if (step.action === 'delete' && step.before !== undefined) {
+        await target.remove(environment, step.app, step.before.spec.port, signal);
+        await store.removeApplied(environment, step.app);
+        await store.deleteApp(environment, step.app);
+        metrics?.forgetApp(environment, step.app);
+        this.#emit({ type: 'app.deleted', environment, app: step.app, revision: commit, message: `${step.app} pruned` });
+        continue;
+      }
+      if (app === undefined) continue;
+      const blocker = app.spec.dependsOn.find((d) => notReady.has(d));
+      if (blocker !== undefined) {
+        const message = `waiting for ${blocker} to become healthy`;
+        notReady.set(app.name, message);
+        await this.#putApp(app, 'Progressing', message, step.before?.revision ?? null);
+        continue;
+      }
+      if (step.action === 'unchanged') continue;
+      await this.#putApp(app, 'Progressing', `deploying ${commit.slice(0, 12)}`, step.before?.revision ?? null);
+      this.#emit({ type: 'app.deploying', environment, app: app.name, revision: commit, message: `${step.action} ${app.name}` });
+      const result = await target.deploy(app, release, signal);
+      if (!result.ok) {
+        notReady.set(app.name, result.message);
+        degraded = { phase: 'health', reason: result.reason, message: `${app.name}: ${result.message}`, terminal: true };
+        await this.#putApp(app, 'Degraded', result.message, step.before?.revision ?? null);
+        metrics?.setAppPhase(environment, app.name, 'Degraded');
+        log2.warn({ app: app.name, reason: result.reason }, result.message);
+        continue;
+      }
+      await store.putApplied({ environment, name: app.name, revision: commit, specHash: app.specHash, spec: app.spec });
+      await this.#putApp(app, 'Synced', `running ${app.spec.replicas} instance(s) of ${commit.slice(0, 12)}`, commit);
+      metrics?.setAppPhase(environment, app.name, 'Synced');
+      metrics?.setInstances(environment, app.name, app.spec.replicas);
+      this.#emit({ type: 'app.synced', environment, app: app.name, revision: commit, message: `${app.name} is live at ${commit.slice(0, 12)}` });
+    }
+
+    // health: drift between what was applied and what runs
+    const drifted = await this.#checkDrift(environment, env, desiredByName, release, signal);
+    if (degraded !== undefined) return fail(degraded, commit);
+    await store.putEnvironment({
+      name: environment,
+      desiredRevision: commit,
+      liveRevision: commit,
+      phase: drifted.length > 0 && !env.spec.sync.selfHeal ? 'OutOfSync' : 'Synced',
+      conditions:
+        drifted.length > 0 && !env.spec.sync.selfHeal
+          ? [condition('Ready', 'False', 'Drift', `live state differs from Git: ${drifted.join('; ')}`)]
+          : [condition('Ready', 'True', 'Synced', `${rendered.apps.length} app(s) at ${commit.slice(0, 12)}`)],
+    });
+    return { ok: true, plan };
+  }
+
+  /** Finds apps whose instances or routes are missing; heals them with selfHeal, else reports them. */
+  async #checkDrift(
+    environment: string,
+    env: EnvironmentDocument,
+    desired: ReadonlyMap<string, DesiredApp>,
+    release: string,
+    signal: AbortSignal,
+  ): Promise<string[]> {
+    const { store, target, metrics } = this.#options;
+    const live = new Map((await target.observe(environment, signal)).map((a) => [a.name, a]));
+    const drifted: string[] = [];
+    for (const applied of await store.listApplied(environment)) {
+      const now = live.get(applied.name);
+      const running = now?.instances.filter((i) => i.state === 'running' || i.state === 'starting').length ?? 0;
+      const problem =
+        now === undefined
+          ? 'no instances'
+          : running < applied.spec.replicas
+            ? `${running} of ${applied.spec.replicas} instances running`
+            : !now.routed
+              ? `port ${applied.spec.port} is not routed`
+              : undefined;
+      if (problem === undefined) continue;
+      drifted.push(`${applied.name}: ${problem}`);
+      metrics?.recordDrift(environment);
+      const app = desired.get(applied.name);
+      if (env.spec.sync.selfHeal && app !== undefined && app.specHash === applied.specHash) {
+        this.#emit({ type: 'drift.healing', environment, app: applied.name, message: `${applied.name}: ${problem}; self-healing` });
+        const result = await target.deploy(app, release, signal);
+        this.#emit({ type: result.ok ? 'drift.healed' : 'drift.failed', environment, app: applied.name, message: result.ok ? `${applied.name} healed` : result.message });
+      } else {
+        this.#emit({ type: 'drift.detected', environment, app: applied.name, message: `${applied.name}: ${problem}` });
+      }
+    }
+    return drifted;
+  }
+
+  async #putApp(app: DesiredApp, phase: 'Synced' | 'Progressing' | 'Degraded', message: string, liveRevision: string | null): Promise<void> {
+    await this.#options.store.putApp({
+      environment: app.environment,
+      name: app.name,
+      desiredRevision: app.revision,
+      liveRevision,
+      phase,
+      message,
+      spec: app.spec,
+      specHash: app.specHash,
+    });
+  }
+
+  /** Fetches the branch and materialises its head into a release folder (once per commit). */
+  async #fetch(signal: AbortSignal): Promise<{ commit: string; release: string }> {
+    await this.#source.sync(signal);
+    const commit = await this.#source.resolve(this.#options.branch, signal);
+    const releases = join(this.#options.dataDir, 'releases');
+    mkdirSync(releases, { recursive: true });
+    const release = join(releases, commit);
+    if (!existsSync(release)) await this.#source.materialise(commit, release, signal);
+    return { commit, release };
+  }
+
+  #emit(event: Omit<ControllerEvent, 'at'>): void {
+    this.events.emit(CONTROLLER_EVENT, { ...event, at: new Date().toISOString() } satisfies ControllerEvent);
+  }
+}
+
+function condition(type: string, status: 'True' | 'False', reason: string, message: string) {
+  return { type, status, reason, message, at: new Date().toISOString() } as const;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function planMessage(plan: Plan): string {
+  const s = summarisePlan(plan);
+  return `${s.create} created, ${s.update} updated, ${s.delete} deleted, ${s.unchanged} unchanged${s.withheld > 0 ? `, ${s.withheld} deletes withheld` : ''}`;
+}

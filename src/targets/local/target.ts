@@ -1,0 +1,142 @@
+// The local target: each App instance is a process owned by the supervisor, behind the router. A deploy
+// starts the new instances, waits for their health checks, switches the router (which confirms), then stops
+// the old instances — so a bad revision never takes traffic and the old one keeps serving.
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { DesiredApp } from '../../gitops/types.js';
+import type { DeployResult, LiveApp, Target } from '../types.js';
+import { waitHealthy } from './health.js';
+import type { RouterClient } from './router/client.js';
+import type { SupervisorClient } from './supervisor/client.js';
+
+export interface LocalTargetOptions {
+  readonly supervisor: SupervisorClient;
+  readonly router: RouterClient;
+  /** How long new instances get to pass their health check. */
+  readonly healthDeadlineMs?: number;
+  /** SIGTERM → SIGKILL grace for old instances. */
+  readonly stopGraceMs?: number;
+}
+
+/** `env/app/h<spec hash>/<index>`: the revision segment is the spec hash, so an unchanged app is not redeployed. */
+export function instanceId(app: { environment: string; name: string; specHash: string }, index: number): string {
+  return `${app.environment}/${app.name}/h${app.specHash.slice(0, 12)}/${index}`;
+}
+
+export class LocalTarget implements Target {
+  readonly #supervisor: SupervisorClient;
+  readonly #router: RouterClient;
+  readonly #deadlineMs: number;
+  readonly #graceMs: number;
+
+  constructor(options: LocalTargetOptions) {
+    this.#supervisor = options.supervisor;
+    this.#router = options.router;
+    this.#deadlineMs = options.healthDeadlineMs ?? 60_000;
+    this.#graceMs = options.stopGraceMs ?? 10_000;
+  }
+
+  async deploy(app: DesiredApp, releaseDir: string, signal: AbortSignal): Promise<DeployResult> {
+    const prefix = `${app.environment}/${app.name}/`;
+    const existing = (await this.#supervisor.list({ signal })).filter((i) => i.id.startsWith(prefix));
+    const wanted = Array.from({ length: app.spec.replicas }, (_, i) => instanceId(app, i));
+    const old = existing.filter((i) => !wanted.includes(i.id));
+    const started: { id: string; port: number }[] = [];
+    for (const id of wanted) {
+      const running = existing.find((i) => i.id === id);
+      const port = running?.spec.port ?? (await freePort());
+      if (running === undefined) {
+        await this.#supervisor.start(
+          id,
+          {
+            command: [...app.spec.process.command],
+            cwd: join(releaseDir, app.spec.process.cwd),
+            env: { ...app.spec.process.env, PORT: String(port) },
+            port,
+            graceMs: this.#graceMs,
+          },
+          { signal },
+        );
+      }
+      started.push({ id, port });
+    }
+
+    // Health first: nothing takes traffic before it answers its health check.
+    const results = await Promise.all(
+      started.map(async ({ id, port }) => ({
+        id,
+        result: await waitHealthy(`http://127.0.0.1:${port}${app.spec.health.http.path}`, {
+          intervalMs: Math.min(app.spec.health.intervalMs, 1000),
+          timeoutMs: app.spec.health.timeoutMs,
+          deadlineMs: this.#deadlineMs,
+          signal,
+        }),
+      })),
+    );
+    const failed = results.find((r) => !r.result.ok);
+    if (failed !== undefined) {
+      const status = await this.#supervisor.get(failed.id, { signal });
+      const exit = status?.lastExit === undefined ? '' : `; it exited with ${status.lastExit.signal ?? `code ${status.lastExit.code}`} (${status.restarts} restarts)`;
+      for (const { id } of started) {
+        if (!existing.some((i) => i.id === id)) await this.#supervisor.stop(id, this.#graceMs, { signal });
+      }
+      return {
+        ok: false,
+        reason: 'HealthCheckFailed',
+        message: `instance ${failed.id} did not pass its health check (${app.spec.health.http.path}) within ${Math.round(this.#deadlineMs / 1000)}s: ${failed.result.error ?? `HTTP ${failed.result.status}`}${exit}; the previous revision keeps serving`,
+      };
+    }
+
+    await this.#router.setRoutes(
+      app.spec.port,
+      `${app.environment}/${app.name}`,
+      started.map(({ id, port }) => ({ id, url: `http://127.0.0.1:${port}`, revision: app.revision.slice(0, 12), weight: 1 })),
+      { signal },
+    );
+    for (const instance of old) await this.#supervisor.stop(instance.id, this.#graceMs, { signal });
+    return { ok: true, instances: wanted };
+  }
+
+  async remove(environment: string, name: string, port: number, signal: AbortSignal): Promise<void> {
+    const prefix = `${environment}/${name}/`;
+    const routes = await this.#router.routes({ signal });
+    if (routes.routes.some((r) => r.port === port && r.app === `${environment}/${name}`)) {
+      await this.#router.removeRoute(port, { signal });
+    }
+    for (const instance of await this.#supervisor.list({ signal })) {
+      if (instance.id.startsWith(prefix)) await this.#supervisor.stop(instance.id, this.#graceMs, { signal });
+    }
+  }
+
+  async observe(environment: string, signal: AbortSignal): Promise<LiveApp[]> {
+    const [instances, routes] = await Promise.all([this.#supervisor.list({ signal }), this.#router.routes({ signal })]);
+    const byApp = new Map<string, LiveApp>();
+    for (const instance of instances) {
+      const [env, name, hash] = instance.id.split('/');
+      if (env !== environment || name === undefined) continue;
+      const live = byApp.get(name);
+      const entry = { id: instance.id, state: instance.state, restarts: instance.restarts };
+      const routed = routes.routes.some((r) => r.app === `${env}/${name}` && r.backends.some((b) => b.id === instance.id));
+      byApp.set(name, {
+        environment,
+        name,
+        specHash: hash?.replace(/^h/, ''),
+        instances: [...(live?.instances ?? []), entry],
+        routed: (live?.routed ?? true) && routed,
+      });
+    }
+    return [...byApp.values()];
+  }
+}
+
+/** A free TCP port on loopback (bind to 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
