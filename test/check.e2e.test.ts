@@ -1,5 +1,5 @@
 // End to end: the built CLI against real Git repositories in temp folders.
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkJson, fake, gitRepo, plumbline, type TempDir, tempDir } from './helpers/repo.js';
@@ -29,6 +29,13 @@ describe('plumbline check (working tree)', () => {
       expect(r.stdout).not.toContain(key);
       expect(r.stdout.length).toBeGreaterThan(50);
     }
+  });
+
+  it('writes to a device without replacing it', () => {
+    const dir = track(tempDir());
+    dir.write({ 'a.txt': 'x' });
+    expect(plumbline(['check', dir.path, '--format', 'json', '--output', '/dev/null']).status).toBe(0);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
   });
 
   it('prints the secret only with --show-secrets', () => {

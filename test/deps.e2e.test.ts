@@ -100,6 +100,10 @@ describe.skipIf(!HAS_SHARED)('against the shared PyPI and Go advisories', () => 
     expect(found.get('GO-2022-1144')?.dependency?.upgradeTo).toBe('v0.4.0');
     expect(found.get('GO-2021-0238')?.location).toMatchObject({ path: 'go.mod', startLine: 5 });
     expect(report.databases?.[0]?.snapshot).toMatch(/^[0-9a-f]{64}$/);
+    // An include beside a lockfile in a subfolder is read from that folder.
+    d.write({ 'svc/requirements.txt': '-r base.txt\n', 'svc/base.txt': 'requests==2.19.0\n' });
+    const nested = await runCheck({ path: d.path, source: { kind: 'tree' }, only: ['deps'], deps: { dataDir } });
+    expect(nested.findings.some((f) => f.location.path === 'svc/base.txt' && f.ruleId === 'PYSEC-2018-28')).toBe(true);
     // Nothing for versions after every fix.
     d.write({ 'requirements.txt': 'requests==2.32.3\n', 'go.mod': 'module example.com/demo\n\ngo 1.21\n' });
     const clean = await runCheck({
@@ -108,7 +112,7 @@ describe.skipIf(!HAS_SHARED)('against the shared PyPI and Go advisories', () => 
       only: ['deps'],
       deps: { dataDir },
     });
-    expect(clean.findings.filter((f) => f.dependency?.name === 'requests')).toEqual([]);
+    expect(clean.findings.filter((f) => f.location.path === 'requirements.txt')).toEqual([]);
   });
 });
 

@@ -52,8 +52,9 @@ export function extractAll(root: string, paths: readonly string[]): Extracted {
       packages.push(
         ...extractor.extract(text, {
           path,
+          // Paths are relative to the scanned root (the extractors resolve them against the lockfile's folder).
           readFile: (relative) => {
-            const target = posix.normalize(posix.join(posix.dirname(path), relative));
+            const target = posix.normalize(relative);
             if (target.startsWith('../') || posix.isAbsolute(target)) return undefined; // stay inside the tree
             const other = readText(join(root, target));
             return typeof other === 'string' ? other : undefined;
