@@ -588,6 +588,7 @@ export class AdvisoryStore {
       }
       const contentHash = this.computeContentHash();
       this.setMeta('content_hash', contentHash);
+      this.#saveSnapshotFigures();
       const record: ImportRecord = { at, sources, ...totals, skippedReasons: allReasons, contentHash };
       const importId = this.db
         .prepare('INSERT INTO imports (at, record) VALUES (?, ?)')
@@ -637,6 +638,34 @@ export class AdvisoryStore {
       contentHash: this.meta('content_hash') ?? this.computeContentHash(),
       newestModified: newest,
     };
+  }
+
+  /**
+   * What a report needs to name the snapshot: the content hash, the document count and the newest
+   * `modified`, kept in the meta table at import so a scan does not pay for `status()`'s full passes.
+   */
+  snapshot(): {
+    readonly contentHash: string;
+    readonly documents: number;
+    readonly newestModified: string | undefined;
+  } {
+    if (this.meta('snapshot_documents') === undefined) this.#saveSnapshotFigures();
+    const newest = this.meta('snapshot_newest');
+    return {
+      contentHash: this.meta('content_hash') ?? this.computeContentHash(),
+      documents: Number(this.meta('snapshot_documents') ?? 0),
+      newestModified: newest === '' ? undefined : newest,
+    };
+  }
+
+  #saveSnapshotFigures(): void {
+    const documents = this.db.prepare<[], number>('SELECT COUNT(*) FROM vulns').pluck().get() ?? 0;
+    const newest = this.db
+      .prepare<[], string>('SELECT modified FROM vulns ORDER BY modified_ms DESC, modified DESC LIMIT 1')
+      .pluck()
+      .get();
+    this.setMeta('snapshot_documents', String(documents));
+    this.setMeta('snapshot_newest', newest ?? '');
   }
 
   /** One stored document by id (withdrawn ones too), or undefined. */

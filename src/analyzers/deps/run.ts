@@ -170,7 +170,7 @@ async function openSource(
   const { AdvisoryStore, ADVISORIES_FILE } = await import('../../store/advisories.js');
   if (!existsSync(join(dataDir, ADVISORIES_FILE))) return undefined;
   const store: AdvisoryStore = AdvisoryStore.open(dataDir);
-  const status = store.status();
+  const status = store.snapshot();
   if (status.documents === 0) {
     store.close();
     return undefined;
