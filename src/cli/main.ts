@@ -4,6 +4,7 @@ import { EXIT, exitCodeFor, PlumblineError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBaseline } from './baseline.js';
 import { EXIT_CODES_HELP, registerCheck } from './check.js';
+import { registerController } from './controller.js';
 import { registerDb } from './db.js';
 import { registerHook } from './hook.js';
 import { registerRules } from './rules.js';
@@ -26,6 +27,7 @@ Examples:
   plumbline baseline              accept today's findings; gate only on new ones
   plumbline db import PyPI.zip    load OSV advisories for offline dependency scanning
   plumbline sbom --format spdx    a bill of materials from the lockfiles
+  plumbline up --repo ./deploy    run the GitOps controller on this host
 ${EXIT_CODES_HELP}`,
     );
   registerCheck(program);
@@ -35,6 +37,7 @@ ${EXIT_CODES_HELP}`,
   registerRules(program);
   registerDb(program);
   registerSbom(program);
+  registerController(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

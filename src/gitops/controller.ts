@@ -7,8 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EnvironmentDocument } from '../config/schema.js';
-import { PlumblineError } from '../errors.js';
-import type { Metrics } from '../server/metrics.js';
+import type { PlumblineError } from '../errors.js';
 import {
   CONTROLLER_EVENT,
   type ControllerApi,
@@ -17,6 +16,7 @@ import {
   type SyncAccepted,
 } from '../server/controller-api.js';
 import { NotFoundError } from '../server/errors.js';
+import type { Metrics } from '../server/metrics.js';
 import type { ControllerStore, SyncRecord } from '../store/controller-store.js';
 import { summarisePlan } from '../store/controller-store.js';
 import type { SupervisorClient } from '../targets/local/supervisor/client.js';
@@ -46,7 +46,9 @@ interface Loop {
 }
 
 /** What one reconcile pass produced. */
-type Outcome = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly failure: PhaseFailure };
+type Outcome =
+  | { readonly ok: true; readonly plan: Plan }
+  | { readonly ok: false; readonly failure: PhaseFailure };
 
 export class Controller implements ControllerApi {
   readonly events = new EventEmitter();
@@ -69,7 +71,10 @@ export class Controller implements ControllerApi {
     const { release } = await this.#fetch(signal);
     this.#environments = readEnvironments(release);
     for (const env of this.#environments) this.#startLoop(env.metadata.name);
-    this.#emit({ type: 'controller.started', message: `watching ${this.#source.displayUrl} (${this.#options.branch}): ${this.#environments.map((e) => e.metadata.name).join(', ')}` });
+    this.#emit({
+      type: 'controller.started',
+      message: `watching ${this.#source.displayUrl} (${this.#options.branch}): ${this.#environments.map((e) => e.metadata.name).join(', ')}`,
+    });
   }
 
   /** Stops the loops; the supervisor and router keep the apps running. */
@@ -79,7 +84,9 @@ export class Controller implements ControllerApi {
   }
 
   ready(): boolean {
-    return this.#environments.length > 0 && this.#environments.every((e) => this.#reconciled.has(e.metadata.name));
+    return (
+      this.#environments.length > 0 && this.#environments.every((e) => this.#reconciled.has(e.metadata.name))
+    );
   }
 
   async listEnvironments() {
@@ -115,7 +122,10 @@ export class Controller implements ControllerApi {
     const env = this.#environments.find((e) => e.metadata.name === environment);
     if (env === undefined) throw new NotFoundError(`no environment "${environment}"`);
     const { commit, release } = await this.#fetch(this.#abort.signal);
-    const rendered = await renderEnvironment(release, env, { revision: commit, gitDir: this.#source.cacheDir });
+    const rendered = await renderEnvironment(release, env, {
+      revision: commit,
+      gitDir: this.#source.cacheDir,
+    });
     if (rendered.problems.length > 0) throw rendered.problems[0] as PlumblineError;
     return planEnvironment({
       environment,
@@ -148,7 +158,12 @@ export class Controller implements ControllerApi {
       while (!signal.aborted) {
         const outcome = await this.reconcile(environment).catch((error: unknown) => ({
           ok: false as const,
-          failure: { phase: 'record' as const, reason: 'InternalError', message: (error as Error).message, terminal: false },
+          failure: {
+            phase: 'record' as const,
+            reason: 'InternalError',
+            message: (error as Error).message,
+            terminal: false,
+          },
         }));
         this.#reconciled.add(environment);
         failures = outcome.ok || outcome.failure.terminal ? 0 : failures + 1;
@@ -186,7 +201,12 @@ export class Controller implements ControllerApi {
     } finally {
       // Record, whatever happened.
       const finished = new Date();
-      const result = outcome === undefined || !outcome.ok ? 'failed' : outcome.plan.steps.every((s) => s.action === 'unchanged') ? 'skipped' : 'succeeded';
+      const result =
+        outcome === undefined || !outcome.ok
+          ? 'failed'
+          : outcome.plan.steps.every((s) => s.action === 'unchanged')
+            ? 'skipped'
+            : 'succeeded';
       const failure = outcome !== undefined && !outcome.ok ? outcome.failure : undefined;
       const plan = outcome?.ok === true ? outcome.plan : undefined;
       await store
@@ -198,18 +218,34 @@ export class Controller implements ControllerApi {
           result,
           reason: failure?.reason ?? (result === 'skipped' ? 'UpToDate' : 'Synced'),
           message: failure?.message ?? (plan === undefined ? '' : planMessage(plan)),
-          planSummary: plan === undefined ? { create: 0, update: 0, delete: 0, unchanged: 0, withheld: 0 } : summarisePlan(plan),
+          planSummary:
+            plan === undefined
+              ? { create: 0, update: 0, delete: 0, unchanged: 0, withheld: 0 }
+              : summarisePlan(plan),
         })
         .catch((error: unknown) => log.error({ err: error }, 'could not record the sync'));
       metrics?.observeSync(environment, result, (finished.getTime() - started.getTime()) / 1000);
       if (failure !== undefined) {
-        log.warn({ phase: failure.phase, reason: failure.reason, terminal: failure.terminal }, failure.message);
-        this.#emit({ type: 'sync.failed', environment, revision, message: failure.message, data: { phase: failure.phase, reason: failure.reason } });
+        log.warn(
+          { phase: failure.phase, reason: failure.reason, terminal: failure.terminal },
+          failure.message,
+        );
+        this.#emit({
+          type: 'sync.failed',
+          environment,
+          revision,
+          message: failure.message,
+          data: { phase: failure.phase, reason: failure.reason },
+        });
       }
     }
   }
 
-  async #reconcile(environment: string, signal: AbortSignal, setRevision: (r: string) => void): Promise<Outcome> {
+  async #reconcile(
+    environment: string,
+    signal: AbortSignal,
+    setRevision: (r: string) => void,
+  ): Promise<Outcome> {
     const { store, target, logger, metrics } = this.#options;
     const log = logger.child({ environment });
     const fail = async (failure: PhaseFailure, desiredRevision: string | null): Promise<Outcome> => {
@@ -224,13 +260,27 @@ export class Controller implements ControllerApi {
       return { ok: false, failure };
     };
 
+    // The environment's row first: apps, inventory and history hang off it.
+    if ((await store.getEnvironment(environment)) === undefined) {
+      await store.putEnvironment({
+        name: environment,
+        desiredRevision: null,
+        liveRevision: null,
+        phase: 'Progressing',
+        conditions: [condition('Ready', 'False', 'FirstSync', 'the first sync is running')],
+      });
+    }
+
     // source
     let commit: string;
     let release: string;
     try {
       ({ commit, release } = await this.#fetch(signal));
     } catch (error) {
-      return fail({ phase: 'source', reason: 'FetchFailed', message: messageOf(error), terminal: false }, null);
+      return fail(
+        { phase: 'source', reason: 'FetchFailed', message: messageOf(error), terminal: false },
+        null,
+      );
     }
     setRevision(commit);
     const log2 = log.child({ revision: commit.slice(0, 12) });
@@ -241,27 +291,72 @@ export class Controller implements ControllerApi {
       this.#environments = readEnvironments(release);
       env = this.#environments.find((e) => e.metadata.name === environment);
     } catch (error) {
-      return fail({ phase: 'validate', reason: 'InvalidConfiguration', message: `${messageOf(error)}; the previous revision keeps running`, terminal: true }, commit);
+      return fail(
+        {
+          phase: 'validate',
+          reason: 'InvalidConfiguration',
+          message: `${messageOf(error)}; the previous revision keeps running`,
+          terminal: true,
+        },
+        commit,
+      );
     }
     if (env === undefined) {
-      return fail({ phase: 'render', reason: 'EnvironmentRemoved', message: `plumbline.yaml at ${commit.slice(0, 12)} no longer defines "${environment}"; its apps keep running`, terminal: true }, commit);
+      return fail(
+        {
+          phase: 'render',
+          reason: 'EnvironmentRemoved',
+          message: `plumbline.yaml at ${commit.slice(0, 12)} no longer defines "${environment}"; its apps keep running`,
+          terminal: true,
+        },
+        commit,
+      );
     }
-    const rendered = await renderEnvironment(release, env, { revision: commit, gitDir: this.#source.cacheDir, signal });
+    const rendered = await renderEnvironment(release, env, {
+      revision: commit,
+      gitDir: this.#source.cacheDir,
+      signal,
+    });
     if (rendered.problems.length > 0) {
-      const first = rendered.problems.slice(0, 3).map((p) => p.message).join('; ');
-      return fail({ phase: 'validate', reason: 'InvalidManifests', message: `${first}; the previous revision keeps running until a commit fixes it`, terminal: true }, commit);
+      const first = rendered.problems
+        .slice(0, 3)
+        .map((p) => p.message)
+        .join('; ');
+      return fail(
+        {
+          phase: 'validate',
+          reason: 'InvalidManifests',
+          message: `${first}; the previous revision keeps running until a commit fixes it`,
+          terminal: true,
+        },
+        commit,
+      );
     }
 
     // plan
     const applied = await store.listApplied(environment);
-    const plan = planEnvironment({ environment, revision: commit, desired: rendered.apps, applied, prune: env.spec.sync.prune });
+    const plan = planEnvironment({
+      environment,
+      revision: commit,
+      desired: rendered.apps,
+      applied,
+      prune: env.spec.sync.prune,
+    });
     const desiredByName = new Map(rendered.apps.map((a) => [a.name, a]));
 
     // apply (in dependsOn order); an app whose dependency did not become healthy waits
     const notReady = new Map<string, string>();
     let degraded: PhaseFailure | undefined;
     if (!env.spec.sync.auto && plan.steps.some((s) => s.action !== 'unchanged')) {
-      await store.putEnvironment({ name: environment, desiredRevision: commit, liveRevision: (await store.getEnvironment(environment))?.liveRevision ?? null, phase: 'OutOfSync', conditions: [condition('Ready', 'False', 'AutoSyncDisabled', 'changes are waiting for `plumbline sync`')] });
+      await store.putEnvironment({
+        name: environment,
+        desiredRevision: commit,
+        liveRevision: (await store.getEnvironment(environment))?.liveRevision ?? null,
+        phase: 'OutOfSync',
+        conditions: [
+          condition('Ready', 'False', 'AutoSyncDisabled', 'changes are waiting for `plumbline sync`'),
+        ],
+      });
       return { ok: true, plan };
     }
     for (const step of plan.steps) {
@@ -271,7 +366,13 @@ export class Controller implements ControllerApi {
         await store.removeApplied(environment, step.app);
         await store.deleteApp(environment, step.app);
         metrics?.forgetApp(environment, step.app);
-        this.#emit({ type: 'app.deleted', environment, app: step.app, revision: commit, message: `${step.app} pruned` });
+        this.#emit({
+          type: 'app.deleted',
+          environment,
+          app: step.app,
+          revision: commit,
+          message: `${step.app} pruned`,
+        });
         continue;
       }
       if (app === undefined) continue;
@@ -283,22 +384,55 @@ export class Controller implements ControllerApi {
         continue;
       }
       if (step.action === 'unchanged') continue;
-      await this.#putApp(app, 'Progressing', `deploying ${commit.slice(0, 12)}`, step.before?.revision ?? null);
-      this.#emit({ type: 'app.deploying', environment, app: app.name, revision: commit, message: `${step.action} ${app.name}` });
+      await this.#putApp(
+        app,
+        'Progressing',
+        `deploying ${commit.slice(0, 12)}`,
+        step.before?.revision ?? null,
+      );
+      this.#emit({
+        type: 'app.deploying',
+        environment,
+        app: app.name,
+        revision: commit,
+        message: `${step.action} ${app.name}`,
+      });
       const result = await target.deploy(app, release, signal);
       if (!result.ok) {
         notReady.set(app.name, result.message);
-        degraded = { phase: 'health', reason: result.reason, message: `${app.name}: ${result.message}`, terminal: true };
+        degraded = {
+          phase: 'health',
+          reason: result.reason,
+          message: `${app.name}: ${result.message}`,
+          terminal: true,
+        };
         await this.#putApp(app, 'Degraded', result.message, step.before?.revision ?? null);
         metrics?.setAppPhase(environment, app.name, 'Degraded');
         log2.warn({ app: app.name, reason: result.reason }, result.message);
         continue;
       }
-      await store.putApplied({ environment, name: app.name, revision: commit, specHash: app.specHash, spec: app.spec });
-      await this.#putApp(app, 'Synced', `running ${app.spec.replicas} instance(s) of ${commit.slice(0, 12)}`, commit);
+      await store.putApplied({
+        environment,
+        name: app.name,
+        revision: commit,
+        specHash: app.specHash,
+        spec: app.spec,
+      });
+      await this.#putApp(
+        app,
+        'Synced',
+        `running ${app.spec.replicas} instance(s) of ${commit.slice(0, 12)}`,
+        commit,
+      );
       metrics?.setAppPhase(environment, app.name, 'Synced');
       metrics?.setInstances(environment, app.name, app.spec.replicas);
-      this.#emit({ type: 'app.synced', environment, app: app.name, revision: commit, message: `${app.name} is live at ${commit.slice(0, 12)}` });
+      this.#emit({
+        type: 'app.synced',
+        environment,
+        app: app.name,
+        revision: commit,
+        message: `${app.name} is live at ${commit.slice(0, 12)}`,
+      });
     }
 
     // health: drift between what was applied and what runs
@@ -312,7 +446,14 @@ export class Controller implements ControllerApi {
       conditions:
         drifted.length > 0 && !env.spec.sync.selfHeal
           ? [condition('Ready', 'False', 'Drift', `live state differs from Git: ${drifted.join('; ')}`)]
-          : [condition('Ready', 'True', 'Synced', `${rendered.apps.length} app(s) at ${commit.slice(0, 12)}`)],
+          : [
+              condition(
+                'Ready',
+                'True',
+                'Synced',
+                `${rendered.apps.length} app(s) at ${commit.slice(0, 12)}`,
+              ),
+            ],
     });
     return { ok: true, plan };
   }
@@ -330,7 +471,8 @@ export class Controller implements ControllerApi {
     const drifted: string[] = [];
     for (const applied of await store.listApplied(environment)) {
       const now = live.get(applied.name);
-      const running = now?.instances.filter((i) => i.state === 'running' || i.state === 'starting').length ?? 0;
+      const running =
+        now?.instances.filter((i) => i.state === 'running' || i.state === 'starting').length ?? 0;
       const problem =
         now === undefined
           ? 'no instances'
@@ -344,17 +486,37 @@ export class Controller implements ControllerApi {
       metrics?.recordDrift(environment);
       const app = desired.get(applied.name);
       if (env.spec.sync.selfHeal && app !== undefined && app.specHash === applied.specHash) {
-        this.#emit({ type: 'drift.healing', environment, app: applied.name, message: `${applied.name}: ${problem}; self-healing` });
+        this.#emit({
+          type: 'drift.healing',
+          environment,
+          app: applied.name,
+          message: `${applied.name}: ${problem}; self-healing`,
+        });
         const result = await target.deploy(app, release, signal);
-        this.#emit({ type: result.ok ? 'drift.healed' : 'drift.failed', environment, app: applied.name, message: result.ok ? `${applied.name} healed` : result.message });
+        this.#emit({
+          type: result.ok ? 'drift.healed' : 'drift.failed',
+          environment,
+          app: applied.name,
+          message: result.ok ? `${applied.name} healed` : result.message,
+        });
       } else {
-        this.#emit({ type: 'drift.detected', environment, app: applied.name, message: `${applied.name}: ${problem}` });
+        this.#emit({
+          type: 'drift.detected',
+          environment,
+          app: applied.name,
+          message: `${applied.name}: ${problem}`,
+        });
       }
     }
     return drifted;
   }
 
-  async #putApp(app: DesiredApp, phase: 'Synced' | 'Progressing' | 'Degraded', message: string, liveRevision: string | null): Promise<void> {
+  async #putApp(
+    app: DesiredApp,
+    phase: 'Synced' | 'Progressing' | 'Degraded',
+    message: string,
+    liveRevision: string | null,
+  ): Promise<void> {
     await this.#options.store.putApp({
       environment: app.environment,
       name: app.name,
