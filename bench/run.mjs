@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Plumbline's secret-scanner benchmarks, in one command: `node bench/run.mjs` (see bench/README.md).
+// Plumbline's benchmarks (secret scanner and dependency scan), in one command: `node bench/run.mjs` (see
+// bench/README.md).
 //
 //   --size-mb N             working-tree corpus size (default 60)
 //   --secretlint-size-mb N  corpus size for secretlint (default: the same corpus)
 //   --commits N             commits in the generated history (default 6000)
 //   --runs N                timed runs per tool; the median is reported (default 3)
-//   --only LIST             tree, history, corpus (comma-separated or repeated; default all)
+//   --only LIST             tree, history, corpus, deps (comma-separated or repeated; default all)
+//   --deps-packages N       packages in the generated repository's lockfiles (default 10000)
+//   --deps-advisories N     generated OSV advisories (default 100000; the shared PyPI and Go ones come on top)
 //   --no-double             skip the 2x tree run (memory flatness)
 //   --profile               one more plumbline run per benchmark under node --cpu-prof: top functions
 //   --rg-unicode            also time ripgrep in its default Unicode mode (slow on these patterns)
@@ -14,23 +17,30 @@
 //   --build                 rebuild dist/ first (tsc -p tsconfig.build.json); default: when missing or stale
 //   --no-install            install nothing (apt, npm); fail if something is missing
 //   --no-write              do not update bench/RESULTS.md
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildTreeCorpus, warmCache } from './lib/corpus.mjs';
+import { buildDepsInputs, SHARED_ZIPS } from './lib/deps.mjs';
 import { buildHistoryRepo } from './lib/history.mjs';
 import { runPrecision } from './lib/precision.mjs';
 import { profilePlumbline, renderProfile } from './lib/profile.mjs';
 import {
+  dbStatus,
   ensurePlumblineBuilt,
   ensureTools,
   exportRipgrepPatterns,
+  plumblineDepsReport,
   plumblineReport,
+  runDbImport,
   runGitLog,
   runPlumbline,
+  runPlumblineDeps,
   runRipgrep,
   runSecretlint,
+  runStoreLookups,
+  scannedPackageCount,
   versions,
 } from './lib/tools.mjs';
 import {
@@ -58,6 +68,9 @@ const TARGET = {
   vsGitLog: 2, // plumbline --history time <= 2x git log -p --all
   rssMb: 300, // peak RSS < 300 MB (MiB of resident memory)
   flat: 1.25, // peak RSS at 2x the tree <= 1.25x the peak at 1x
+  depsScanSeconds: 1, // deps scan of 10,000 packages against >= 100,000 advisories, warm store: < 1 s
+  depsImportSeconds: 10, // db import of the shared PyPI and Go exports into an empty data dir: < 10 s
+  depsAdvisories: 100_000, // the store scanned holds at least this many advisories
 };
 
 const { values } = parseArgs({
@@ -65,6 +78,8 @@ const { values } = parseArgs({
     'size-mb': { type: 'string', default: '60' },
     'secretlint-size-mb': { type: 'string' },
     commits: { type: 'string', default: '6000' },
+    'deps-packages': { type: 'string', default: '10000' },
+    'deps-advisories': { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
     only: { type: 'string', multiple: true },
     'no-double': { type: 'boolean', default: false },
@@ -103,16 +118,18 @@ const slSizeMb =
     : num('secretlint-size-mb', values['secretlint-size-mb']);
 const commits = Math.round(num('commits', values.commits, { min: 10 }));
 const runs = Math.round(num('runs', values.runs));
+const depsPackages = Math.round(num('deps-packages', values['deps-packages'], { min: 100 }));
+const depsAdvisories = Math.round(num('deps-advisories', values['deps-advisories'], { min: 100 }));
 const maxWait = num('max-wait', values['max-wait'], { min: 0 });
 const only = new Set(
-  (values.only ?? ['tree,history,corpus'])
+  (values.only ?? ['tree,history,corpus,deps'])
     .flatMap((v) => v.split(','))
     .map((s) => s.trim())
     .filter(Boolean),
 );
 for (const o of only)
-  if (!['tree', 'history', 'corpus'].includes(o))
-    die(`--only: unknown benchmark "${o}" (tree, history, corpus)`);
+  if (!['tree', 'history', 'corpus', 'deps'].includes(o))
+    die(`--only: unknown benchmark "${o}" (tree, history, corpus, deps)`);
 const workDir = ensureDir(
   values['work-dir'] ?? process.env.PLUMBLINE_BENCH_WORK ?? join(tmpdir(), 'plumbline-bench-work'),
 );
@@ -141,7 +158,7 @@ function machine() {
   return { cpu, cores, memGiB: totalmem() / 1024 ** 3 };
 }
 
-/** Median wall time, CPU time and peaks over a tool's runs. */
+/** Median wall time, CPU time and peaks over a tool's runs (`bytes` for MB/s, when given). */
 function summarize(list, bytes) {
   const seconds = median(list.map((r) => r.seconds));
   const cpu = median(list.map((r) => (r.user ?? 0) + (r.sys ?? 0)));
@@ -197,6 +214,19 @@ async function attempt(label, fn) {
 if (!values['no-install']) {
   ensureTools({ needRipgrep: only.has('tree'), needNpm: only.has('tree') || only.has('corpus') });
 }
+// /dev/null must be the device: a plumbline given `--output /dev/null` as root renames its report over it (see
+// README.md). The harness never does; say so if something else has, or does during the run.
+const devNullOk = () => {
+  try {
+    return statSync('/dev/null').isCharacterDevice();
+  } catch {
+    return false;
+  }
+};
+if (!devNullOk())
+  notes.push(
+    '/dev/null was not a character device when this run started (something replaced it with a file): `mknod -m 666 /dev/null c 1 3` restores it',
+  );
 const buildNote = ensurePlumblineBuilt({ build: values.build });
 if (buildNote !== undefined) notes.push(buildNote);
 results.versions = versions();
@@ -353,13 +383,133 @@ async function benchHistory() {
   };
 }
 
+// ------------------------------------------------------------------------------------------ deps
+
+async function benchDeps() {
+  const osvDir = resolve(REPO_DIR, '..', 'shared', 'data', 'osv');
+  const shared = SHARED_ZIPS.map((z) => join(osvDir, z));
+  const missing = shared.filter((z) => !existsSync(z));
+  if (missing.length > 0) {
+    const why = `the shared OSV exports are absent (${missing.join(', ')}): the import target needs them, and the advisory generator clones their documents`;
+    log(`deps: skipped: ${why}`);
+    return { skipped: why };
+  }
+  const { repo, advisories } = buildDepsInputs({
+    workDir,
+    osvDir,
+    advisories: depsAdvisories,
+    packages: depsPackages,
+  });
+  // What plumbline's own extractors read from the generated lockfiles (untimed, with `plumbline sbom`).
+  const extracted = scannedPackageCount(repo.dir, join(workDir, 'deps-sbom.json'));
+  if (extracted.count !== repo.packages) {
+    notes.push(
+      `deps: plumbline's extractors read ${extracted.count} scannable packages from the generated lockfiles, the generator wrote ${repo.packages}`,
+    );
+  }
+  const sharedBytes = shared.reduce((n, z) => n + statSync(z).size, 0);
+
+  // Target 2: the shared exports into an empty data folder, timed `runs` times (a fresh folder each time).
+  const sharedDir = join(workDir, 'deps-db-shared');
+  const imports = [];
+  let sharedStatus;
+  for (let i = 1; i <= runs; i++) {
+    await quiet(`deps import round ${i}`);
+    log(`deps: round ${i}/${runs}: db import ${SHARED_ZIPS.join(' ')} into an empty data dir`);
+    imports.push(await measured('db import (shared)', () => runDbImport(shared, sharedDir)));
+    if (i === 1) sharedStatus = dbStatus(sharedDir);
+  }
+  rmSync(sharedDir, { recursive: true, force: true });
+
+  // The store that is scanned: the generated advisories and the shared ones, imported once (timed, no target).
+  const dataDir = join(workDir, `deps-db-${depsAdvisories}`);
+  const bigPaths = [...advisories.zips.map((z) => join(advisories.dir, z)), ...shared];
+  await quiet('deps big import');
+  log(`deps: db import of ${advisories.documents} generated + the shared advisories (one run)`);
+  const bigImport = await measured('db import (generated + shared)', () => runDbImport(bigPaths, dataDir));
+  const status = dbStatus(dataDir);
+  const dbBytes = statSync(join(dataDir, 'advisories.db')).size;
+  run('sync', []); // so that writing the new store back to disk does not overlap the timed scans
+
+  // Warm-up: one scan, which also writes the report (page cache and SQLite pages warm from here on).
+  log('deps: warm-up scan (writes the report)');
+  const { report } = await plumblineDepsReport(repo.dir, dataDir, join(workDir, 'deps-report.json'));
+  const findings = report.findings ?? [];
+  const findingsByEcosystem = {};
+  for (const f of findings) {
+    const eco = f.dependency?.ecosystem ?? '?';
+    findingsByEcosystem[eco] = (findingsByEcosystem[eco] ?? 0) + 1;
+  }
+  const affectedPackages = new Set(
+    findings.map((f) => `${f.location?.path}\0${f.dependency?.name}\0${f.dependency?.version}`),
+  ).size;
+  const lookupsOut = join(workDir, 'deps-store-lookups.txt');
+  await runStoreLookups(dataDir, repo.packagesFile, lookupsOut); // warm-up of the reference too
+
+  const scan = [];
+  const lookups = [];
+  let lastLookups;
+  for (let i = 1; i <= runs; i++) {
+    await quiet(`deps scan round ${i}`);
+    log(`deps: round ${i}/${runs}: plumbline check --only deps`);
+    scan.push(await measured('plumbline check --only deps', () => runPlumblineDeps(repo.dir, dataDir)));
+    log(`deps: round ${i}/${runs}: reference, the store lookups alone`);
+    lastLookups = await measured('store lookups', () =>
+      runStoreLookups(dataDir, repo.packagesFile, lookupsOut),
+    );
+    lookups.push(lastLookups);
+  }
+  const profile = values.profile
+    ? profilePlumbline(repo.dir, { only: 'deps', dataDir, workDir, label: 'deps', inclusive: true })
+    : undefined;
+  if (findings.length !== repo.expectedFindings) {
+    notes.push(
+      `deps: plumbline reported ${findings.length} findings, the generator's index arithmetic expects ${repo.expectedFindings} (${JSON.stringify(findingsByEcosystem)} against ${JSON.stringify(repo.expectedByEcosystem)})`,
+    );
+  }
+  if ((report.skipped ?? []).length > 0) {
+    notes.push(
+      `deps: the scan skipped ${report.skipped.length} item(s): ${report.skipped
+        .slice(0, 3)
+        .map((x) => `${x.path} (${x.detail ?? x.reason})`)
+        .join('; ')}`,
+    );
+  }
+  return {
+    repo,
+    advisories,
+    extracted,
+    shared: { files: SHARED_ZIPS, bytes: sharedBytes, documents: sharedStatus?.documents },
+    store: {
+      documents: status.documents,
+      withdrawn: status.withdrawn,
+      byEcosystem: status.byEcosystem,
+      bytes: dbBytes,
+    },
+    importShared: summarize(imports),
+    importAll: summarize([bigImport]),
+    scan: summarize(scan),
+    lookups: { ...summarize(lookups), found: lastLookups.found, documents: lastLookups.documents },
+    findings: {
+      count: findings.length,
+      byEcosystem: findingsByEcosystem,
+      affectedPackages,
+      withUpgrade: findings.filter((f) => f.dependency?.upgradeTo !== undefined).length,
+    },
+    profile,
+  };
+}
+
 // ------------------------------------------------------------------------------------------ main
 
 if (only.has('tree')) results.tree = await attempt('tree benchmark', benchTree);
 if (only.has('history')) results.history = await attempt('history benchmark', benchHistory);
 if (only.has('corpus'))
   results.precision = await attempt('corpus precision/recall', () => runPrecision({ workDir }));
+if (only.has('deps')) results.deps = await attempt('deps benchmark', benchDeps);
 cleanScratch();
+if (!devNullOk() && !notes.some((n) => n.startsWith('/dev/null')))
+  notes.push('/dev/null was replaced by a regular file during this run (not by this harness, see README.md)');
 
 if (busiestStart > 0.15) {
   notes.push(
@@ -448,6 +598,40 @@ function targets(r) {
     add('history benchmark', 'runs', h.error, false);
   }
   if (r.precision?.error !== undefined) add('corpus precision/recall', 'runs', r.precision.error, false);
+  const d = r.deps;
+  if (d !== undefined && d.error === undefined && d.skipped === undefined) {
+    const n = (v) => v.toLocaleString('en');
+    add(
+      `deps: scan, warm store (${n(d.extracted.count)} packages, ${n(d.store.documents)} advisories)`,
+      `< ${TARGET.depsScanSeconds} s`,
+      `${fmt(d.scan.seconds, 3)} s`,
+      d.scan.seconds < TARGET.depsScanSeconds,
+    );
+    add(
+      `deps: db import of the shared ${SHARED_ZIPS.join(' + ')} (${n(d.shared.documents ?? 0)} documents), empty data dir`,
+      `< ${TARGET.depsImportSeconds} s`,
+      `${fmt(d.importShared.seconds, 2)} s`,
+      d.importShared.seconds < TARGET.depsImportSeconds,
+    );
+    const peak = peakKb(d.scan);
+    add('deps: peak RSS of the scan', `< ${TARGET.rssMb} MiB`, fmtKbAsMb(peak), peak / 1024 < TARGET.rssMb);
+    add(
+      'deps: the scan reports affected packages',
+      'findings > 0',
+      `${n(d.findings.count)} (the generator expects ${n(d.repo.expectedFindings)})`,
+      d.findings.count > 0,
+    );
+    add(
+      'deps: inputs as the targets specify',
+      `≥ ${n(TARGET.depsAdvisories)} advisories; ${n(depsPackages)} packages`,
+      `${n(d.store.documents)} advisories; ${n(d.extracted.count)} packages`,
+      d.store.documents >= TARGET.depsAdvisories && d.extracted.count >= depsPackages,
+    );
+  } else if (d?.skipped !== undefined) {
+    add('deps benchmark', 'runs', `skipped: ${d.skipped}`, undefined);
+  } else if (d !== undefined) {
+    add('deps benchmark', 'runs', d.error, false);
+  }
   return out;
 }
 
@@ -460,7 +644,7 @@ function peakKb(s) {
 
 function render(r) {
   const out = [];
-  const pass = (p) => (p ? 'PASS' : '**FAIL**');
+  const pass = (p) => (p === undefined ? 'skipped' : p ? 'PASS' : '**FAIL**');
   out.push(
     `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — plumbline ${r.versions.plumbline}`,
     '',
@@ -468,7 +652,7 @@ function render(r) {
   out.push(`- Date: ${r.date}`);
   out.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${fmt(r.machine.memGiB, 1)} GiB memory`);
   out.push(
-    `- Node ${r.versions.node}; ${r.versions.git}; ${r.versions.ripgrep}; secretlint ${r.versions.secretlint}`,
+    `- Node ${r.versions.node}; ${r.versions.git}; ${r.versions.ripgrep}; secretlint ${r.versions.secretlint}${r.deps === undefined ? '' : `; ${r.versions.sqlite}`}`,
   );
   out.push(
     `- Command: \`${r.command}\` (${r.runs} timed runs per tool, median; tools interleaved round by round)`,
@@ -575,6 +759,84 @@ function render(r) {
     }
   } else if (p?.skipped !== undefined) {
     out.push('### Labelled corpus', '', `Skipped: ${p.skipped}.`, '');
+  }
+  const d = r.deps;
+  if (d !== undefined && d.error === undefined && d.skipped === undefined) {
+    const n = (v) => (v ?? 0).toLocaleString('en');
+    out.push(
+      `### Dependencies: ${n(d.extracted.count)} packages in ${Object.keys(d.repo.byLockfile).length} lockfiles against ${n(d.store.documents)} OSV advisories (store ${fmtMb(d.store.bytes)})`,
+      '',
+    );
+    const rows = [['command', 'median s', 'runs s', 'CPU s', 'docs/s', 'peak RSS', 'other load', 'input']];
+    const drow = (name, s, docs, input) => [
+      name,
+      fmt(s.seconds, 3),
+      s.all.map((v) => fmt(v, 2)).join(' / '),
+      fmt(s.cpu, 2),
+      docs === undefined ? '—' : n(Math.round(docs / s.seconds)),
+      fmtKbAsMb(peakKb(s)),
+      s.other === undefined ? '—' : `${(s.other * 100).toFixed(0)}%`,
+      input,
+    ];
+    rows.push(
+      drow(
+        `plumbline db import ${d.shared.files.join(' ')} (empty data dir)`,
+        d.importShared,
+        d.shared.documents,
+        `${n(d.shared.documents)} documents, ${fmtMb(d.shared.bytes)} of zips`,
+      ),
+    );
+    rows.push(
+      drow(
+        'plumbline db import, generated + shared (1 run, no target)',
+        d.importAll,
+        d.store.documents,
+        `${n(d.store.documents)} documents in ${d.advisories.zips.length + d.shared.files.length} zips`,
+      ),
+    );
+    rows.push(
+      drow('plumbline check --only deps (warm store)', d.scan, undefined, `${n(d.extracted.count)} packages`),
+    );
+    rows.push(
+      drow(
+        'reference: the store lookups alone (better-sqlite3)',
+        d.lookups,
+        undefined,
+        `${n(d.lookups.packages ?? d.extracted.count)} lookups`,
+      ),
+    );
+    out.push(mdTable(rows), '');
+    const lockfiles = Object.entries(d.repo.byLockfile)
+      .map(([f, c]) => `\`${f}\` ${n(c)}`)
+      .join(', ');
+    const ecos = Object.entries(d.store.byEcosystem)
+      .map(([e, c]) => `${e} ${n(c)}`)
+      .join(', ');
+    out.push(
+      `Repository (generated): ${lockfiles}; plumbline's extractors read ${n(d.extracted.count)} registry, non-dev packages from them. ` +
+        `Store: ${n(d.advisories.documents)} generated documents (${n(d.advisories.vulnerabilities)} vulnerabilities, ${n(d.advisories.twins)} of them published twice under a shared CVE alias; ${n(d.advisories.withdrawn)} withdrawn) cloned from the shapes of the real PyPI and Go documents, plus the ${n(d.shared.documents)} real ones; by ecosystem: ${ecos}.`,
+      '',
+    );
+    const same = d.findings.count === d.repo.expectedFindings;
+    out.push(
+      `Matching: ${n(d.repo.withAdvisories)} packages (${fmt((100 * d.repo.withAdvisories) / d.repo.packages, 1)}%) have advisories; by release index the generator expects ${n(d.repo.affectedPackages)} of them to be affected, with ${n(d.repo.expectedFindings)} findings. ` +
+        `Plumbline reported ${n(d.findings.count)} findings on ${n(d.findings.affectedPackages)} packages (${Object.entries(
+          d.findings.byEcosystem,
+        )
+          .map(([e, c]) => `${e} ${n(c)}`)
+          .join(
+            ', ',
+          )}), ${n(d.findings.withUpgrade)} with an upgrade: ${same ? 'exactly as expected' : '**not what the generator expects**'}. ` +
+        `The reference lookups found ${n(d.lookups.found)} (package, document) pairs, ${n(d.lookups.documents)} distinct documents.`,
+      '',
+    );
+    out.push(
+      "No peer: osv-scanner is a Go program shipped as prebuilt binaries (not packaged by Debian 12; only npm and Debian are reachable here), and `npm audit` and `pip-audit` query their registries' audit APIs; so the targets are absolute. The reference row is not a scanner: it only runs the store's queries for the same packages and parses the documents found (no lockfile parsing, no version matching, no report), a floor for the scan.",
+      '',
+    );
+    if (d.profile !== undefined) out.push(renderProfile('plumbline check --only deps', d.profile));
+  } else if (d?.skipped !== undefined) {
+    out.push('### Dependencies', '', `Skipped: ${d.skipped}.`, '');
   }
   if (r.notes.length > 0) {
     out.push('### Notes', '', ...r.notes.map((n) => `- ${n}`), '');

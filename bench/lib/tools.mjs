@@ -1,7 +1,9 @@
 // The tools under test and their exact command lines, plus installing what the benchmark needs.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BENCH_DIR, log, REPO_DIR, run, runOk, timed, which } from './util.mjs';
+import { BENCH_DIR, discardFile, log, REPO_DIR, run, runOk, timed, which } from './util.mjs';
+
+export const STORE_LOOKUPS = join(BENCH_DIR, 'lib', 'store-lookups.mjs');
 
 // PLUMBLINE_BENCH_BIN points the benchmark at another build (to compare two builds, say).
 export const PLUMBLINE_BIN = process.env.PLUMBLINE_BENCH_BIN ?? join(REPO_DIR, 'bin', 'plumbline.js');
@@ -108,7 +110,21 @@ export function versions() {
     ripgrep: first('rg', ['--version']),
     git: first('git', ['--version']),
     node: process.version,
+    sqlite: sqliteVersion(),
   };
+}
+
+/** better-sqlite3's version and the SQLite it bundles (the advisory store's engine). */
+function sqliteVersion() {
+  const script =
+    "const D=require('better-sqlite3');const v=new D(':memory:').prepare('select sqlite_version()').pluck().get();" +
+    "console.log(require('better-sqlite3/package.json').version+' (SQLite '+v+')')";
+  try {
+    const result = run('node', ['-e', script], { cwd: REPO_DIR });
+    return result.status === 0 ? `better-sqlite3 ${result.stdout.trim()}` : 'better-sqlite3 ?';
+  } catch {
+    return 'better-sqlite3 ?';
+  }
 }
 
 function presetVersion() {
@@ -128,15 +144,22 @@ function presetVersion() {
 
 // ---------------------------------------------------------------------------------------------- plumbline
 
-/** The documented command line: `plumbline check DIR [--history] --only secrets --format json ...`. */
-export function plumblineArgs(dir, { history = false, output = '/dev/null' } = {}) {
+/**
+ * The documented command line: `plumbline check DIR [--history] --only secrets --format json ...`; with
+ * `only: 'deps'` and `dataDir`, the dependency scan against the advisory store in `dataDir`.
+ */
+export function plumblineArgs(
+  dir,
+  { history = false, output = discardFile(), only = 'secrets', dataDir } = {},
+) {
   return [
     PLUMBLINE_BIN,
     'check',
     dir,
     ...(history ? ['--history'] : []),
     '--only',
-    'secrets',
+    only,
+    ...(dataDir === undefined ? [] : ['--data-dir', dataDir]),
     '--format',
     'json',
     '--output',
@@ -155,9 +178,9 @@ function clearPlumblineCache(dir) {
   return had;
 }
 
-export async function runPlumbline(dir, { history = false, output } = {}) {
+export async function runPlumbline(dir, { history = false, output, only, dataDir } = {}) {
   const hadCache = clearPlumblineCache(dir);
-  const result = await timed('node', plumblineArgs(dir, { history, output }), {
+  const result = await timed('node', plumblineArgs(dir, { history, output, only, dataDir }), {
     cwd: REPO_DIR,
     rssHook: true,
     okCodes: [0, 1],
@@ -245,4 +268,65 @@ export async function runSecretlint(dir, output = '/dev/null') {
 
 export async function runGitLog(repo) {
   return timed('git', ['log', '-p', '--all'], { cwd: repo, okCodes: [0] });
+}
+
+// ---------------------------------------------------------------------------------------------- deps
+
+/** `plumbline check REPO --only deps --data-dir DIR --format json --output FILE --quiet --fail-on critical`. */
+export async function runPlumblineDeps(repo, dataDir, { output } = {}) {
+  return runPlumbline(repo, { only: 'deps', dataDir, output });
+}
+
+/** The scan once, writing the JSON report, to read its findings. */
+export async function plumblineDepsReport(repo, dataDir, reportFile) {
+  const result = await runPlumblineDeps(repo, dataDir, { output: reportFile });
+  return { result, report: JSON.parse(readFileSync(reportFile, 'utf8')) };
+}
+
+/** `plumbline db import PATH… --data-dir DIR` into a fresh (removed first) data folder; exit 0 is success. */
+export async function runDbImport(paths, dataDir) {
+  rmSync(dataDir, { recursive: true, force: true });
+  return timed('node', [PLUMBLINE_BIN, 'db', 'import', ...paths, '--data-dir', dataDir], {
+    cwd: REPO_DIR,
+    rssHook: true,
+    okCodes: [0],
+  });
+}
+
+/** `plumbline db status --data-dir DIR --json`, parsed. */
+export function dbStatus(dataDir) {
+  return JSON.parse(
+    runOk('node', [PLUMBLINE_BIN, 'db', 'status', '--data-dir', dataDir, '--json'], { cwd: REPO_DIR }),
+  );
+}
+
+/** The reference run: the store's lookups alone (lib/store-lookups.mjs). */
+export async function runStoreLookups(dataDir, packagesFile, outFile) {
+  const result = await timed('node', [STORE_LOOKUPS, dataDir, packagesFile], {
+    cwd: REPO_DIR,
+    rssHook: true,
+    stdoutFile: outFile,
+    okCodes: [0],
+  });
+  const [packages, found, documents] = readFileSync(outFile, 'utf8').trim().split(' ').map(Number);
+  return { ...result, packages, found, documents };
+}
+
+/**
+ * The packages plumbline's own extractors read from REPO that a deps scan checks (registry, not dev), counted
+ * from `plumbline sbom` (untimed): checks the generated lockfiles hold what they should.
+ */
+export function scannedPackageCount(repo, sbomFile) {
+  runOk('node', [PLUMBLINE_BIN, 'sbom', repo, '--output', sbomFile], { cwd: REPO_DIR });
+  const sbom = JSON.parse(readFileSync(sbomFile, 'utf8'));
+  const prop = (c, name) => c.properties?.find((p) => p.name === name)?.value;
+  const byLockfile = {};
+  let count = 0;
+  for (const c of sbom.components ?? []) {
+    if (prop(c, 'plumbline:source') !== 'registry' || prop(c, 'plumbline:dev') === 'true') continue;
+    count++;
+    const file = prop(c, 'plumbline:lockfile') ?? '?';
+    byLockfile[file] = (byLockfile[file] ?? 0) + 1;
+  }
+  return { count, byLockfile, components: sbom.components?.length ?? 0 };
 }

@@ -113,6 +113,18 @@ function scratchFile(label) {
   return join(dir, `${label}-${scratchCounter}`);
 }
 
+/**
+ * Where plumbline writes the report of a timed run: a file that is overwritten each time and removed at the end.
+ * Never `/dev/null`: plumbline writes `--output` atomically (a temporary file renamed over the target), and as
+ * root that rename replaces the /dev/null device with a regular file, for every process on the machine.
+ */
+export function discardFile() {
+  return join(
+    ensureDir(join(tmpdir(), `plumbline-bench-scratch-${process.pid}`)),
+    'plumbline-report.discard',
+  );
+}
+
 export function cleanScratch() {
   rmSync(join(tmpdir(), `plumbline-bench-scratch-${process.pid}`), { recursive: true, force: true });
 }
