@@ -376,14 +376,14 @@ export class Controller implements ControllerApi {
         continue;
       }
       if (app === undefined) continue;
+      if (step.action === 'unchanged') continue;
       const blocker = app.spec.dependsOn.find((d) => notReady.has(d));
       if (blocker !== undefined) {
-        const message = `waiting for ${blocker} to become healthy`;
+        const message = `waiting for ${blocker} to become healthy; the previous revision keeps running`;
         notReady.set(app.name, message);
         await this.#putApp(app, 'Progressing', message, step.before?.revision ?? null);
         continue;
       }
-      if (step.action === 'unchanged') continue;
       await this.#putApp(
         app,
         'Progressing',
