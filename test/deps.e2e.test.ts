@@ -102,8 +102,15 @@ describe.skipIf(!HAS_SHARED)('against the shared PyPI and Go advisories', () => 
     expect(report.databases?.[0]?.snapshot).toMatch(/^[0-9a-f]{64}$/);
     // An include beside a lockfile in a subfolder is read from that folder.
     d.write({ 'svc/requirements.txt': '-r base.txt\n', 'svc/base.txt': 'requests==2.19.0\n' });
-    const nested = await runCheck({ path: d.path, source: { kind: 'tree' }, only: ['deps'], deps: { dataDir } });
-    expect(nested.findings.some((f) => f.location.path === 'svc/base.txt' && f.ruleId === 'PYSEC-2018-28')).toBe(true);
+    const nested = await runCheck({
+      path: d.path,
+      source: { kind: 'tree' },
+      only: ['deps'],
+      deps: { dataDir },
+    });
+    expect(
+      nested.findings.some((f) => f.location.path === 'svc/base.txt' && f.ruleId === 'PYSEC-2018-28'),
+    ).toBe(true);
     // Nothing for versions after every fix.
     d.write({ 'requirements.txt': 'requests==2.32.3\n', 'go.mod': 'module example.com/demo\n\ngo 1.21\n' });
     const clean = await runCheck({
@@ -273,7 +280,9 @@ describe('the CLI', () => {
     expect(check.status).toBe(1);
     expect(check.stdout).toContain('fix: upgrade to 1.2.6');
     expect(check.stdout).toContain('via: templater@1.0.0 > lodash@4.17.15');
-    expect(check.stdout).toContain('lodash 4.17.15 (package-lock.json): 2 vulnerabilities, upgrade to 4.17.21 fixes all');
+    expect(check.stdout).toContain(
+      'lodash 4.17.15 (package-lock.json): 2 vulnerabilities, upgrade to 4.17.21 fixes all',
+    );
     expect(check.stdout).toContain(status.contentHash.slice(0, 16));
     const sarif = JSON.parse(
       plumbline(['check', d.path, '--only', 'deps', '--data-dir', own, '--format', 'sarif']).stdout,
