@@ -19,7 +19,10 @@ export interface LocalTargetOptions {
 }
 
 /** `env/app/h<spec hash>/<index>`: the revision segment is the spec hash, so an unchanged app is not redeployed. */
-export function instanceId(app: { environment: string; name: string; specHash: string }, index: number): string {
+export function instanceId(
+  app: { environment: string; name: string; specHash: string },
+  index: number,
+): string {
   return `${app.environment}/${app.name}/h${app.specHash.slice(0, 12)}/${index}`;
 }
 
@@ -76,7 +79,10 @@ export class LocalTarget implements Target {
     const failed = results.find((r) => !r.result.ok);
     if (failed !== undefined) {
       const status = await this.#supervisor.get(failed.id, { signal });
-      const exit = status?.lastExit === undefined ? '' : `; it exited with ${status.lastExit.signal ?? `code ${status.lastExit.code}`} (${status.restarts} restarts)`;
+      const exit =
+        status?.lastExit === undefined
+          ? ''
+          : `; it exited with ${status.lastExit.signal ?? `code ${status.lastExit.code}`} (${status.restarts} restarts)`;
       for (const { id } of started) {
         if (!existing.some((i) => i.id === id)) await this.#supervisor.stop(id, this.#graceMs, { signal });
       }
@@ -90,7 +96,12 @@ export class LocalTarget implements Target {
     await this.#router.setRoutes(
       app.spec.port,
       `${app.environment}/${app.name}`,
-      started.map(({ id, port }) => ({ id, url: `http://127.0.0.1:${port}`, revision: app.revision.slice(0, 12), weight: 1 })),
+      started.map(({ id, port }) => ({
+        id,
+        url: `http://127.0.0.1:${port}`,
+        revision: app.revision.slice(0, 12),
+        weight: 1,
+      })),
       { signal },
     );
     for (const instance of old) await this.#supervisor.stop(instance.id, this.#graceMs, { signal });
@@ -109,14 +120,19 @@ export class LocalTarget implements Target {
   }
 
   async observe(environment: string, signal: AbortSignal): Promise<LiveApp[]> {
-    const [instances, routes] = await Promise.all([this.#supervisor.list({ signal }), this.#router.routes({ signal })]);
+    const [instances, routes] = await Promise.all([
+      this.#supervisor.list({ signal }),
+      this.#router.routes({ signal }),
+    ]);
     const byApp = new Map<string, LiveApp>();
     for (const instance of instances) {
       const [env, name, hash] = instance.id.split('/');
       if (env !== environment || name === undefined) continue;
       const live = byApp.get(name);
       const entry = { id: instance.id, state: instance.state, restarts: instance.restarts };
-      const routed = routes.routes.some((r) => r.app === `${env}/${name}` && r.backends.some((b) => b.id === instance.id));
+      const routed = routes.routes.some(
+        (r) => r.app === `${env}/${name}` && r.backends.some((b) => b.id === instance.id),
+      );
       byApp.set(name, {
         environment,
         name,
@@ -136,7 +152,11 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
