@@ -97,3 +97,6 @@ echo "  $out/plumbline.sarif"
 echo "  $out/plumbline-history.sarif"
 echo "SBOM: $out/sbom.cdx.json"
 echo "Open the SARIF in VS Code's SARIF viewer, or upload it to GitHub code scanning."
+echo
+echo "━━ Deliver: the GitOps controller on this host ━━"
+node "$here/scripts/demo-up.mjs"

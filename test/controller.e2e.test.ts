@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, up } from '../src/gitops/up.js';
 import { freePort } from '../src/targets/local/target.js';
-import { gitRepo, ROOT, type TempDir, tempDir } from './helpers/repo.js';
+import { gitRepo, plumblineAsync as plumbline, ROOT, type TempDir, tempDir } from './helpers/repo.js';
 
 const HOOK_SECRET = 'a-webhook-secret-for-tests';
 const APP = readFileSync(join(ROOT, 'examples/demo-app/server.js'), 'utf8');
@@ -224,6 +224,25 @@ describe('plumbline up on the local target', () => {
       body: '{}',
     });
     expect(asOperator.status).toBe(202);
+  }, 30_000);
+
+  it('answers the CLI: status, diff, history and logs', async () => {
+    const status = await plumbline(['status', 'staging', '--server', running.url, '--json']);
+    expect(status.status).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { environment: { phase: string }; apps: { name: string }[] };
+    expect(parsed.apps.map((a) => a.name)).toEqual(['web']);
+    const text = await plumbline(['status', '--server', running.url]);
+    expect(text.stdout).toMatch(/^staging\s+\w+/);
+    const diff = await plumbline(['diff', 'staging', '--server', running.url]);
+    expect(diff.status).toBe(0);
+    expect(diff.stdout).toMatch(/web/);
+    const history = await plumbline(['history', 'staging', '--server', running.url, '--json']);
+    expect((JSON.parse(history.stdout) as unknown[]).length).toBeGreaterThan(2);
+    const logs = await plumbline(['logs', 'staging', 'web', '--server', running.url]);
+    expect(logs.stdout).toMatch(/listening on \d+ with greeting/);
+    const down = await plumbline(['status', '--server', 'http://127.0.0.1:9']);
+    expect(down.status).toBe(2);
+    expect(down.stderr).toMatch(/cannot reach the controller/);
   }, 30_000);
 
   it('restarts the controller with no downtime: the app keeps serving and is re-adopted', async () => {

@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
   type RawServerDefault,
 } from 'fastify';
 import { z } from 'zod';
@@ -104,7 +105,7 @@ export function buildServer(options: BuildServerOptions): PlumblineServer {
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     // Strict with our own API: an unknown field is an error, not silently removed.

@@ -1,5 +1,5 @@
 // Throwaway Git repositories and a runner for the built CLI, for end-to-end tests.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,4 +131,24 @@ export function checkJson(
     throw new Error(`no JSON (exit ${r.status}): ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 2000)}`);
   }
   return { status: r.status, report, stderr: r.stderr };
+}
+
+/** Like `plumbline`, without blocking the event loop: for talking to a server running in this process. */
+export function plumblineAsync(args: readonly string[]): Promise<RunResult> {
+  return new Promise((resolvePromise) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, ...GIT_ENV, NO_COLOR: '1', FORCE_COLOR: '' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const status = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolvePromise({ status, stdout, stderr });
+      },
+    );
+  });
 }
