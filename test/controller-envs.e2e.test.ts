@@ -1,7 +1,7 @@
 // The controller with two environments: dependsOn order, a process that crashes at start, prune on and
 // off, drift without self-heal, and one environment's failure leaving the other alone. Real Git, real
 // processes, real HTTP on loopback.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +177,17 @@ describe('plumbline up with two environments', () => {
     });
     expect(env.conditions[0]?.reason).toBe('Drift');
     expect(env.conditions[0]?.message).toMatch(/web: no instances/);
+    // A changed release folder is drift too; without self-heal it is reported, not repaired.
+    const keep = (await running.store.listApplied('prod')).find((a) => a.name === 'keep');
+    const file = join(data.path, 'releases', keep?.revision ?? '', 'app', 'server.js');
+    writeFileSync(file, '// tampered\n');
+    await until('the release drift reported', async () => {
+      const e = await running.store.getEnvironment('prod');
+      return e?.conditions[0]?.message.includes('keep: release folder changed (app/server.js)') === true
+        ? true
+        : undefined;
+    });
+    expect(readFileSync(file, 'utf8')).toBe('// tampered\n');
     await new Promise((r) => setTimeout(r, 1500));
     expect((await supervisor.list()).some((i) => i.id.startsWith('prod/web/'))).toBe(false);
   }, 60_000);

@@ -1,7 +1,7 @@
 // The controller end to end: a real Git repository, the controller in this process, the supervisor and
 // router as real detached processes, real app processes and HTTP on loopback.
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -224,6 +224,18 @@ describe('plumbline up on the local target', () => {
       body: '{}',
     });
     expect(asOperator.status).toBe(202);
+  }, 30_000);
+
+  it('restores a release folder changed behind its back', async () => {
+    const applied = (await running.store.listApplied('staging'))[0];
+    const file = join(data.path, 'releases', applied?.revision ?? '', 'app', 'server.js');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, '// tampered\n');
+    writeFileSync(join(data.path, 'releases', applied?.revision ?? '', 'app', 'extra.js'), 'x');
+    await until('the release restored', async () =>
+      readFileSync(file, 'utf8') === original ? true : undefined,
+    );
+    expect(existsSync(join(data.path, 'releases', applied?.revision ?? '', 'app', 'extra.js'))).toBe(false);
   }, 30_000);
 
   it('answers the CLI: status, diff, history and logs', async () => {

@@ -473,6 +473,35 @@ export class Controller implements ControllerApi {
       const now = live.get(applied.name);
       const running =
         now?.instances.filter((i) => i.state === 'running' || i.state === 'starting').length ?? 0;
+      const changed = await this.#source
+        .releaseChanges(
+          applied.revision,
+          join(this.#options.dataDir, 'releases', applied.revision),
+          applied.spec.process.cwd,
+          signal,
+        )
+        .catch(() => []);
+      if (changed.length > 0) {
+        const what = `${applied.name}: release folder changed (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''})`;
+        drifted.push(what);
+        metrics?.recordDrift(environment);
+        if (env.spec.sync.selfHeal) {
+          await this.#source.restoreRelease(
+            applied.revision,
+            join(this.#options.dataDir, 'releases', applied.revision),
+            applied.spec.process.cwd,
+            signal,
+          );
+          this.#emit({
+            type: 'drift.healed',
+            environment,
+            app: applied.name,
+            message: `${what}; restored from Git`,
+          });
+        } else {
+          this.#emit({ type: 'drift.detected', environment, app: applied.name, message: what });
+        }
+      }
       const problem =
         now === undefined
           ? 'no instances'

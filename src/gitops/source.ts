@@ -262,6 +262,67 @@ export class GitSource {
     }
   }
 
+  /**
+   * Paths under `path` of a release folder that differ from `commit` (modified, deleted or added): drift in
+   * the files the controller deployed. Compares contents, with a fresh index, so nothing cached can hide it.
+   */
+  async releaseChanges(commit: string, dir: string, path = '.', signal?: AbortSignal): Promise<string[]> {
+    return this.#withIndex(commit, dir, signal, async (env) => {
+      const out = await this.git(
+        [
+          '--git-dir',
+          this.cacheDir,
+          '--work-tree',
+          dir,
+          'status',
+          '--porcelain',
+          '--untracked-files=all',
+          '--ignored=no',
+          '--',
+          path,
+        ],
+        signal,
+        env,
+      );
+      return out
+        .split('\n')
+        .filter((line) => line.length > 3)
+        .map((line) => line.slice(3));
+    });
+  }
+
+  /** Puts a release folder back to `commit` under `path`: modified and deleted files restored, added ones removed. */
+  async restoreRelease(commit: string, dir: string, path = '.', signal?: AbortSignal): Promise<void> {
+    await this.#withIndex(commit, dir, signal, async (env) => {
+      await this.git(
+        ['--git-dir', this.cacheDir, '--work-tree', dir, 'checkout-index', '-a', '-f'],
+        signal,
+        env,
+      );
+      await this.git(
+        ['--git-dir', this.cacheDir, '--work-tree', dir, 'clean', '-f', '-d', '-q', '--', path],
+        signal,
+        env,
+      );
+    });
+  }
+
+  async #withIndex<T>(
+    commit: string,
+    dir: string,
+    signal: AbortSignal | undefined,
+    run: (env: Record<string, string>) => Promise<T>,
+  ): Promise<T> {
+    const scratch = mkdtempSync(join(tmpdir(), 'plumbline-index-'));
+    try {
+      const env = { GIT_INDEX_FILE: join(scratch, 'index') };
+      await this.git(['--git-dir', this.cacheDir, '--work-tree', dir, 'read-tree', commit], signal, env);
+      return await run(env);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
   private git(
     args: readonly string[],
     signal?: AbortSignal,
