@@ -139,7 +139,9 @@ describe('plumbline up with two environments', () => {
     expect(web?.message).toMatch(/waiting for db-migrate to become healthy/);
     expect(await get(`http://127.0.0.1:${ports.migrate}/`)).toMatch(/^db-migrate from/); // old revision
     expect(await get(`http://127.0.0.1:${ports.web}/`)).toMatch(/^web from/); // old web, not web-v2
-    expect((await running.store.getEnvironment('dev'))?.phase).toBe('Degraded');
+    await until('dev Degraded', async () =>
+      (await running.store.getEnvironment('dev'))?.phase === 'Degraded' ? true : undefined,
+    );
     // The other environment is not affected.
     expect((await running.store.getEnvironment('prod'))?.phase).toBe('Synced');
     repo.commit('fix the migration', {
@@ -156,7 +158,10 @@ describe('plumbline up with two environments', () => {
     await until('dev web pruned', async () =>
       (await get(`http://127.0.0.1:${ports.web}/`)) === undefined ? true : undefined,
     );
-    expect((await running.store.listApps('dev')).map((a) => a.name)).toEqual(['db-migrate']);
+    await until('dev web gone from the status', async () => {
+      const names = (await running.store.listApps('dev')).map((a) => a.name);
+      return names.length === 1 && names[0] === 'db-migrate' ? true : undefined;
+    });
     await until('prod keep running', async () =>
       (await running.store.listApps('prod')).some((a) => a.name === 'keep' && a.phase === 'Synced')
         ? true

@@ -64,16 +64,19 @@ export class LocalTarget implements Target {
       started.push({ id, port });
     }
 
-    // Health first: nothing takes traffic before it answers its health check.
+    // Health first: nothing takes traffic before it answers its health check — and the answer must come
+    // from our instance: one that exited meanwhile is a failure even if something else took its port.
+    const since = Date.now() - 1000;
     const results = await Promise.all(
       started.map(async ({ id, port }) => ({
         id,
-        result: await waitHealthy(`http://127.0.0.1:${port}${app.spec.health.http.path}`, {
-          intervalMs: Math.min(app.spec.health.intervalMs, 1000),
-          timeoutMs: app.spec.health.timeoutMs,
-          deadlineMs: this.#deadlineMs,
+        result: await this.#waitInstanceHealthy(
+          id,
+          `http://127.0.0.1:${port}${app.spec.health.http.path}`,
+          since,
+          app,
           signal,
-        }),
+        ),
       })),
     );
     const failed = results.find((r) => !r.result.ok);
@@ -106,6 +109,43 @@ export class LocalTarget implements Target {
     );
     for (const instance of old) await this.#supervisor.stop(instance.id, this.#graceMs, { signal });
     return { ok: true, instances: wanted };
+  }
+
+  async #waitInstanceHealthy(
+    id: string,
+    url: string,
+    since: number,
+    app: DesiredApp,
+    signal: AbortSignal,
+  ): Promise<{ ok: boolean; status?: number; error?: string }> {
+    const deadline = Date.now() + this.#deadlineMs;
+    for (;;) {
+      const status = await this.#supervisor.get(id, { signal });
+      const exited = status?.lastExit !== undefined && Date.parse(status.lastExit.at) >= since;
+      if (status === undefined || exited || status.state === 'failed') {
+        return {
+          ok: false,
+          error: status === undefined ? 'the instance is gone' : (status.reason ?? 'the process exited'),
+        };
+      }
+      const remaining = deadline - Date.now();
+      const probe = await waitHealthy(url, {
+        intervalMs: Math.min(app.spec.health.intervalMs, 500),
+        timeoutMs: app.spec.health.timeoutMs,
+        deadlineMs: Math.max(1, Math.min(500, remaining)),
+        signal,
+      });
+      if (probe.ok) {
+        const after = await this.#supervisor.get(id, { signal });
+        if (
+          after?.state === 'running' &&
+          after.pid === status.pid &&
+          after.lastExit?.at === status.lastExit?.at
+        )
+          return probe;
+      }
+      if (Date.now() >= deadline) return probe;
+    }
   }
 
   async remove(environment: string, name: string, port: number, signal: AbortSignal): Promise<void> {
@@ -145,8 +185,28 @@ export class LocalTarget implements Target {
   }
 }
 
-/** A free TCP port on loopback (bind to 0, read it, close). */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on loopback for an instance, from 20000–32767: below Linux's ephemeral range, so an
+ * outgoing connection does not take an instance's port between its allocation and its start.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    if (await canBind(port)) return port;
+  }
+  return anyPort();
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Whatever port the kernel gives (bind to 0, read it, close). */
+function anyPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
