@@ -94,6 +94,7 @@ describe('plumbline up with two environments', () => {
       port: 0,
       logger: pino({ level: 'silent' }),
       intervalMs: 500,
+      releaseCheckMs: 0,
       healthDeadlineMs: 3000,
       scripts: SCRIPTS,
     });

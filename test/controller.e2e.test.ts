@@ -106,6 +106,7 @@ describe('plumbline up on the local target', () => {
       port: 0,
       logger: silent,
       intervalMs: 500,
+      releaseCheckMs: 0,
       scripts: SCRIPTS,
       webhookSecret: HOOK_SECRET,
     });
@@ -269,6 +270,7 @@ describe('plumbline up on the local target', () => {
       port: 0,
       logger: silent,
       intervalMs: 500,
+      releaseCheckMs: 0,
       scripts: SCRIPTS,
       webhookSecret: HOOK_SECRET,
     });

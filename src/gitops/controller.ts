@@ -38,6 +38,8 @@ export interface ControllerOptions {
   readonly supervisor?: SupervisorClient;
   /** Overrides every environment's poll interval (tests). */
   readonly intervalMs?: number;
+  /** How often a release folder is compared with Git, per app (default 60 s). */
+  readonly releaseCheckMs?: number;
 }
 
 interface Loop {
@@ -56,6 +58,7 @@ export class Controller implements ControllerApi {
   readonly #source: GitSource;
   readonly #loops = new Map<string, Loop>();
   readonly #reconciled = new Set<string>();
+  readonly #releaseChecked = new Map<string, number>();
   #environments: EnvironmentDocument[] = [];
   #abort = new AbortController();
 
@@ -473,14 +476,21 @@ export class Controller implements ControllerApi {
       const now = live.get(applied.name);
       const running =
         now?.instances.filter((i) => i.state === 'running' || i.state === 'starting').length ?? 0;
-      const changed = await this.#source
-        .releaseChanges(
-          applied.revision,
-          join(this.#options.dataDir, 'releases', applied.revision),
-          applied.spec.process.cwd,
-          signal,
-        )
-        .catch(() => []);
+      // Hashing a release folder costs a git run per app: at most once per releaseCheckMs each.
+      const key = `${environment}/${applied.name}/${applied.revision}`;
+      const due =
+        (this.#releaseChecked.get(key) ?? 0) + (this.#options.releaseCheckMs ?? 60_000) <= Date.now();
+      const changed = due
+        ? await this.#source
+            .releaseChanges(
+              applied.revision,
+              join(this.#options.dataDir, 'releases', applied.revision),
+              applied.spec.process.cwd,
+              signal,
+            )
+            .catch(() => [])
+        : [];
+      if (due) this.#releaseChecked.set(key, Date.now());
       if (changed.length > 0) {
         const what = `${applied.name}: release folder changed (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''})`;
         drifted.push(what);

@@ -23,6 +23,8 @@ export interface UpOptions {
   readonly webhookSecret?: string;
   /** Overrides every environment's poll interval (tests). */
   readonly intervalMs?: number;
+  /** How often a release folder is compared with Git, per app (default 60 s). */
+  readonly releaseCheckMs?: number;
   readonly healthDeadlineMs?: number;
   /** The supervisor's and router's entry points (default: beside their clients in dist/; tests from sources set them). */
   readonly scripts?: { readonly supervisor?: string; readonly router?: string };
@@ -72,6 +74,7 @@ export async function up(options: UpOptions): Promise<Running> {
     metrics,
     supervisor: supervisor.client,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+    ...(options.releaseCheckMs === undefined ? {} : { releaseCheckMs: options.releaseCheckMs }),
   });
   const server = buildServer({ store, controller, logger, metrics });
   registerWebhook(server, controller, options);
