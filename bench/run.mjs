@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Plumbline's benchmarks (secret scanner and dependency scan), in one command: `node bench/run.mjs` (see
-// bench/README.md).
+// Plumbline's benchmarks (secret scanner, dependency scan, GitOps controller and router), in one command:
+// `node bench/run.mjs` (see bench/README.md).
 //
 //   --size-mb N             working-tree corpus size (default 60)
 //   --secretlint-size-mb N  corpus size for secretlint (default: the same corpus)
 //   --commits N             commits in the generated history (default 6000)
 //   --runs N                timed runs per tool; the median is reported (default 3)
-//   --only LIST             tree, history, corpus, deps (comma-separated or repeated; default all)
+//   --only LIST             tree, history, corpus, deps, controller, router (comma-separated or repeated;
+//                           default all)
 //   --deps-packages N       packages in the generated repository's lockfiles (default 10000)
 //   --deps-advisories N     generated OSV advisories (default 100000; the shared PyPI and Go ones come on top)
 //   --no-double             skip the 2x tree run (memory flatness)
@@ -21,11 +22,13 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchController } from './lib/controller.mjs';
 import { buildTreeCorpus, warmCache } from './lib/corpus.mjs';
 import { buildDepsInputs, SHARED_ZIPS } from './lib/deps.mjs';
 import { buildHistoryRepo } from './lib/history.mjs';
 import { runPrecision } from './lib/precision.mjs';
 import { profilePlumbline, renderProfile } from './lib/profile.mjs';
+import { benchRouter } from './lib/router.mjs';
 import {
   dbStatus,
   ensurePlumblineBuilt,
@@ -71,7 +74,13 @@ const TARGET = {
   depsScanSeconds: 1, // deps scan of 10,000 packages against >= 100,000 advisories, warm store: < 1 s
   depsImportSeconds: 10, // db import of the shared PyPI and Go exports into an empty data dir: < 10 s
   depsAdvisories: 100_000, // the store scanned holds at least this many advisories
+  liveMs: 2000, // webhook → new revision serving through the router: < 2 s plus the app's own start time
+  planMs: 1000, // planEnvironment + formatPlan of 5,000 apps: < 1 s
+  idleShare: 0.02, // the controller's CPU with 50 apps, idle: < 2% of a core
+  routerAddedP99Ms: 1, // the router's added latency at p99, 2,000 req/s over loopback: < 1 ms
+  zeroFailures: 0, // failed requests across a deploy, a self-heal and a controller restart
 };
+const ALL = ['tree', 'history', 'corpus', 'deps', 'controller', 'router'];
 
 const { values } = parseArgs({
   options: {
@@ -122,14 +131,12 @@ const depsPackages = Math.round(num('deps-packages', values['deps-packages'], { 
 const depsAdvisories = Math.round(num('deps-advisories', values['deps-advisories'], { min: 100 }));
 const maxWait = num('max-wait', values['max-wait'], { min: 0 });
 const only = new Set(
-  (values.only ?? ['tree,history,corpus,deps'])
+  (values.only ?? [ALL.join(',')])
     .flatMap((v) => v.split(','))
     .map((s) => s.trim())
     .filter(Boolean),
 );
-for (const o of only)
-  if (!['tree', 'history', 'corpus', 'deps'].includes(o))
-    die(`--only: unknown benchmark "${o}" (tree, history, corpus, deps)`);
+for (const o of only) if (!ALL.includes(o)) die(`--only: unknown benchmark "${o}" (${ALL.join(', ')})`);
 const workDir = ensureDir(
   values['work-dir'] ?? process.env.PLUMBLINE_BENCH_WORK ?? join(tmpdir(), 'plumbline-bench-work'),
 );
@@ -212,7 +219,11 @@ async function attempt(label, fn) {
 // ------------------------------------------------------------------------------------------ setup
 
 if (!values['no-install']) {
-  ensureTools({ needRipgrep: only.has('tree'), needNpm: only.has('tree') || only.has('corpus') });
+  ensureTools({
+    needRipgrep: only.has('tree'),
+    needNpm: only.has('tree') || only.has('corpus'),
+    needProxyTools: only.has('router'),
+  });
 }
 // /dev/null must be the device: a plumbline given `--output /dev/null` as root renames its report over it (see
 // README.md). The harness never does; say so if something else has, or does during the run.
@@ -507,6 +518,14 @@ if (only.has('history')) results.history = await attempt('history benchmark', be
 if (only.has('corpus'))
   results.precision = await attempt('corpus precision/recall', () => runPrecision({ workDir }));
 if (only.has('deps')) results.deps = await attempt('deps benchmark', benchDeps);
+if (only.has('controller'))
+  results.controller = await attempt('controller benchmark', () =>
+    benchController({ workDir, runs, quiet, attempt, profile: values.profile }),
+  );
+if (only.has('router'))
+  results.router = await attempt('router benchmark', () =>
+    benchRouter({ workDir, runs, quiet, profile: values.profile }),
+  );
 cleanScratch();
 if (!devNullOk() && !notes.some((n) => n.startsWith('/dev/null')))
   notes.push('/dev/null was replaced by a regular file during this run (not by this harness, see README.md)');
@@ -632,7 +651,79 @@ function targets(r) {
   } else if (d !== undefined) {
     add('deps benchmark', 'runs', d.error, false);
   }
+  controllerTargets(r.controller, add);
+  routerTargets(r.router, add);
   return out;
+}
+
+function controllerTargets(c, add) {
+  if (c === undefined) return;
+  if (c.error !== undefined) {
+    add('controller benchmark', 'runs', c.error, false);
+    return;
+  }
+  const n = (v) => (v ?? 0).toLocaleString('en');
+  const l = c.live;
+  if (l?.error !== undefined) add('controller: commit to live', 'runs', l.error, false);
+  else if (l !== undefined) {
+    add(
+      `controller: commit to live (signed push webhook → the new revision answers through the router; median of ${l.rounds.length})`,
+      `< ${TARGET.liveMs / 1000} s + the app's own start (${fmt(l.appStartMs, 0)} ms)`,
+      `${fmt(l.totalMs, 0)} ms`,
+      l.totalMs < TARGET.liveMs + l.appStartMs,
+    );
+  }
+  const p = c.plan;
+  if (p?.error !== undefined) add('controller: plan of 5,000 apps', 'runs', p.error, false);
+  else if (p !== undefined) {
+    add(
+      `controller: plan + diff of ${n(p.apps)} apps (planEnvironment + formatPlan, first call in a fresh process)`,
+      `< ${TARGET.planMs / 1000} s`,
+      `${fmt(p.firstMs, 0)} ms`,
+      p.firstMs < TARGET.planMs,
+    );
+  }
+  const i = c.idle;
+  if (i?.error !== undefined) add('controller: idle CPU with 50 apps', 'runs', i.error, false);
+  else if (i !== undefined) {
+    add(
+      `controller: idle CPU with ${i.apps} apps (${i.windows.length} × ${i.windowSeconds} s, 30 s poll; the process and the git it runs)`,
+      `< ${TARGET.idleShare * 100}% of a core`,
+      `${fmt(i.controllerShare * 100, 2)}% (itself ${fmt(i.controllerSelfShare * 100, 2)}%, git ${fmt((i.controllerShare - i.controllerSelfShare) * 100, 2)}%)`,
+      i.controllerShare < TARGET.idleShare,
+    );
+  }
+  const z = c.zero;
+  if (z?.error !== undefined) add('controller: zero failed requests', 'runs', z.error, false);
+  else if (z !== undefined) {
+    add(
+      `controller: failed requests at ${z.rate} req/s through the router across a deploy, two self-heals and a controller restart`,
+      `${TARGET.zeroFailures}`,
+      `${n(z.failed)} of ${n(z.sent)}`,
+      z.failed === TARGET.zeroFailures,
+    );
+  }
+}
+
+function routerTargets(rt, add) {
+  if (rt === undefined) return;
+  if (rt.error !== undefined) {
+    add('router benchmark', 'runs', rt.error, false);
+    return;
+  }
+  const n = (v) => Math.round(v ?? 0).toLocaleString('en');
+  add(
+    `router: added latency at p99, ${n(rt.rate)} req/s over loopback (router p99 − direct p99, median of ${rt.addedRouter.p99s.length} rounds)`,
+    `< ${TARGET.routerAddedP99Ms} ms`,
+    `${fmt(rt.addedRouter.p99, 2)} ms`,
+    rt.addedRouter.p99 < TARGET.routerAddedP99Ms,
+  );
+  add(
+    'router: throughput vs HAProxy (wrk -t2 -c32 -d10s)',
+    'reported (no threshold)',
+    `${fmt(rt.ratio, 2)}× (${n(rt.throughput.router.rps)} vs ${n(rt.throughput.haproxy.rps)} req/s)`,
+    null,
+  );
 }
 
 /** The plumbline process's own peak (VmHWM at exit); GNU time's %M when the hook did not report. */
@@ -644,7 +735,7 @@ function peakKb(s) {
 
 function render(r) {
   const out = [];
-  const pass = (p) => (p === undefined ? 'skipped' : p ? 'PASS' : '**FAIL**');
+  const pass = (p) => (p === null ? 'reported' : p === undefined ? 'skipped' : p ? 'PASS' : '**FAIL**');
   out.push(
     `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — plumbline ${r.versions.plumbline}`,
     '',
@@ -652,7 +743,7 @@ function render(r) {
   out.push(`- Date: ${r.date}`);
   out.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${fmt(r.machine.memGiB, 1)} GiB memory`);
   out.push(
-    `- Node ${r.versions.node}; ${r.versions.git}; ${r.versions.ripgrep}; secretlint ${r.versions.secretlint}${r.deps === undefined ? '' : `; ${r.versions.sqlite}`}`,
+    `- Node ${r.versions.node}; ${r.versions.git}; ${r.versions.ripgrep}; secretlint ${r.versions.secretlint}${r.deps === undefined ? '' : `; ${r.versions.sqlite}`}${r.router === undefined ? '' : `; ${r.versions.haproxy}; ${r.versions.wrk}`}`,
   );
   out.push(
     `- Command: \`${r.command}\` (${r.runs} timed runs per tool, median; tools interleaved round by round)`,
@@ -838,8 +929,285 @@ function render(r) {
   } else if (d?.skipped !== undefined) {
     out.push('### Dependencies', '', `Skipped: ${d.skipped}.`, '');
   }
+  if (r.controller !== undefined && r.controller.error === undefined)
+    out.push(renderController(r.controller));
+  if (r.router !== undefined && r.router.error === undefined) out.push(renderRouter(r.router));
   if (r.notes.length > 0) {
     out.push('### Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   }
   return out.join('\n').trimEnd();
+}
+
+// ------------------------------------------------------------------------------------------ controller, router
+
+function renderController(c) {
+  const out = [
+    '### GitOps controller (`up()` from dist/ in its own process, its supervisor and router, the demo app)',
+    '',
+  ];
+  const ms = (v) => (v === undefined ? '—' : fmt(v, 0));
+  const pct = (v, d = 0) => (v === undefined ? '—' : `${fmt(v * 100, d)}%`);
+  const n = (v) => (v ?? 0).toLocaleString('en');
+  const l = c.live;
+  if (l !== undefined && l.error === undefined) {
+    out.push('#### Commit to live', '');
+    const rows = [
+      [
+        'round',
+        'webhook → live (ms)',
+        '→ deploying event: fetch, release, render, plan',
+        '→ instance spawned',
+        '→ route switched',
+        '→ app.synced event (old instance stopped)',
+        'other load',
+      ],
+    ];
+    l.rounds.forEach((x, i) => {
+      rows.push([
+        i + 1,
+        ms(x.totalMs),
+        ms(x.toDeployingMs),
+        ms(x.toSpawnedMs),
+        ms(x.toRouteSetMs),
+        ms(x.toSyncedEventMs),
+        pct(x.other),
+      ]);
+    });
+    rows.push([
+      'median',
+      ms(l.totalMs),
+      ms(l.toDeployingMs),
+      ms(l.toSpawnedMs),
+      ms(l.toRouteSetMs),
+      ms(l.toSyncedEventMs),
+      '',
+    ]);
+    out.push(mdTable(rows), '');
+    const healthWait = l.toRouteSetMs - l.toSpawnedMs;
+    out.push(
+      `One app (replicas 1, the demo app); each commit changes its GREETING. The environment polls every 60 s (and \`intervalMs\` is 60 s), so only the webhook — \`POST /api/v1/webhooks/git\`, a GitHub push event signed with X-Hub-Signature-256 — starts the sync. *Live* is the first answer with the new greeting through the router port (polled every 5 ms over keep-alive). The times in between come from the controller's events and the supervisor's and router's JSON logs (millisecond clocks). ` +
+        `The app's own start time (\`node server.js\` spawned to its first 200 on /healthz, polled every 2 ms): ${l.appStarts.map((v) => fmt(v, 0)).join(' / ')} ms, median ${ms(l.appStartMs)} ms. ` +
+        `Where the time goes: ${ms(l.toDeployingMs)} ms to fetch, write the release, render and plan; ${ms(l.toSpawnedMs - l.toDeployingMs)} ms to ask the supervisor for the instance; ${ms(healthWait)} ms from spawn to the route switch (the app's start, its first passing health probe, the router's confirmation; the app alone needs about ${ms(l.appStartMs)} ms when spawned by the harness); then ${ms(l.totalMs - l.toRouteSetMs)} ms to the first new answer. The controller took ${ms(l.controllerStartMs)} ms to start (store, supervisor, router, first fetch).`,
+      '',
+    );
+    const sp = l.secondPush;
+    if (sp !== undefined) {
+      const lost = sp.bMs === undefined || sp.bMs > 10_000;
+      out.push(
+        `A second push during a sync (a check, no target): commit A (its app made to start 1 s late, so its sync lasts) and its webhook, then 300 ms later commit B and its webhook${sp.bDuringA ? ', which arrived while A was still syncing' : ' (A had already finished: not a test of the case)'}. A went live after ${ms(sp.aMs)} ms, and meanwhile the controller used ${fmt(sp.aControllerCpu, 2)} CPU s and the supervisor ${fmt(sp.aSupervisorCpu, 2)} CPU s${sp.aControllerCpu > (0.5 * sp.aMs) / 1000 ? " — **the deploy's health wait does not pause between probes while an instance starts** (it asks the supervisor and probes again at once, all the time the app takes to listen)" : ''}; B ${sp.bMs === undefined ? 'did not go live within 90 s' : `went live ${ms(sp.bMs)} ms after its webhook`}. ${lost ? "**A webhook (or `plumbline sync`) that arrives while a sync is running is lost**: the reconcile loop's `wake()` only ends a sleep in progress, so B waits for the next poll (60 s here, 30 s in the README)." : 'B followed A at once.'}`,
+        '',
+      );
+    }
+  }
+  const p = c.plan;
+  if (p !== undefined && p.error === undefined) {
+    out.push(`#### Plan and diff of ${n(p.apps)} apps`, '');
+    const rows = [['what', 'median ms', 'runs ms', 'detail']];
+    rows.push([
+      'planEnvironment + formatPlan, first call in a fresh process',
+      ms(p.firstMs),
+      p.firstAll.map((v) => fmt(v, 0)).join(' / '),
+      `plan ${ms(p.firstPlanMs)} + format ${ms(p.firstFormatMs)}`,
+    ]);
+    rows.push(['the same, warm (5 more calls in each process)', ms(p.warmMs), '—', '']);
+    rows.push([
+      `renderEnvironment over ${n(p.render.apps)} App documents (no target)`,
+      ms(p.render.ms),
+      p.render.all.map((v) => fmt(v, 0)).join(' / '),
+      `${fmt(p.render.treeIdMs, 2)} ms per \`git rev-parse COMMIT:cwd\`, which it runs once per app: ~${fmt((p.render.treeIdMs * p.render.apps) / 1000, 1)} s of it`,
+    ]);
+    out.push(mdTable(rows), '');
+    const f = p.first;
+    out.push(
+      `Inputs (generated, seeded): ${n(f.apps)} desired apps and ${n(f.applied)} applied ones — ${n(f.mix.unchanged)} unchanged, ${n(f.mix.update)} with spec changes (an env value, a secret-looking env value, an added or removed variable, replicas, port and dependsOn), ${n(f.mix.code)} with only their code changed, ${n(f.mix.create)} new, ${n(f.mix.delete)} gone from Git (prune on); about 30% depend on 1–3 others. The plan: ${Object.entries(
+        f.steps,
+      )
+        .map(([k, v]) => `${n(v)} ${k}`)
+        .join(', ')}; ${n(f.changeLines)} change lines, ${n(f.textBytes)} bytes of text. ` +
+        `The render reads a generated repository (one App document per file under deploy/prod/, code in 50 team folders, one commit) from its work tree: ${n(p.render.apps)} apps, ${n(p.render.problems)} problems${p.render.firstProblem === undefined ? '' : ` (first: ${p.render.firstProblem})`}.`,
+      '',
+    );
+    if (p.profiles?.plan !== undefined)
+      out.push(
+        renderProfile(
+          'planEnvironment + formatPlan, 5,000 apps (with the input generation)',
+          p.profiles.plan,
+        ),
+      );
+    if (p.profiles?.render !== undefined)
+      out.push(renderProfile('renderEnvironment, 5,000 App documents', p.profiles.render));
+  }
+  const i = c.idle;
+  if (i !== undefined && i.error === undefined) {
+    out.push(`#### Idle with ${i.apps} apps`, '');
+    const rows = [
+      [
+        'window',
+        's',
+        'polls',
+        'controller CPU s',
+        'its git children CPU s',
+        'controller, % of a core',
+        'supervisor CPU',
+        'router CPU',
+        `${i.apps} apps' CPU`,
+        'other load',
+      ],
+    ];
+    i.windows.forEach((w, k) => {
+      rows.push([
+        k + 1,
+        fmt(w.seconds, 1),
+        w.polls,
+        fmt(w.controller.self, 2),
+        fmt(w.controller.children, 2),
+        pct((w.controller.self + w.controller.children) / w.seconds, 2),
+        `${fmt(w.supervisor.self + w.supervisor.children, 2)} s`,
+        `${fmt(w.router.self, 2)} s`,
+        `${fmt(w.appsCpu, 2)} s`,
+        pct(w.other),
+      ]);
+    });
+    rows.push([
+      'all',
+      fmt(
+        i.windows.reduce((a, w) => a + w.seconds, 0),
+        1,
+      ),
+      i.polls,
+      '',
+      '',
+      pct(i.controllerShare, 2),
+      `${pct(i.supervisorShare, 2)} of a core`,
+      `${pct(i.routerShare, 2)} of a core`,
+      `${pct(i.appsShare, 2)} of a core`,
+      '',
+    ]);
+    out.push(mdTable(rows), '');
+    const kb = (v) => (v === undefined ? '—' : `${Math.round(v / 1024)} MiB`);
+    out.push(
+      `${i.apps} Apps (replicas 1, the demo app, one document each), the environment's \`interval: 30s\` (the README's) and no \`intervalMs\` override; the controller runs as \`plumbline up\` does (lib/controller-proc.mjs). It took ${fmt(i.settleMs / 1000, 1)} s from start to all ${i.syncedApps} apps Synced (${i.serving} answering through the router): the apps are deployed one after the other, each waiting for its health check. CPU from /proc/PID/stat: utime+stime, and cutime+cstime for the git processes the controller ran and reaped. ` +
+        `A poll of the unchanged environment (woken by a webhook, 3 times): ${i.syncTimes.map((x) => `${ms(x.ms)} ms / ${fmt(x.cpu, 2)} CPU s`).join(', ')} (wall time from the sync record / the controller's CPU with its git children) — every poll fetches, renders every app (one \`git rev-parse\` each), checks every app's release folder (\`git read-tree\` into a new temporary index, then \`git status\`: two more git processes per app, also for apps that share one release folder and cwd), lists the supervisor's instances and the router's table and writes a history record, even when the commit did not change. Resident memory after the windows: controller ${kb(i.rss.controller)}, supervisor ${kb(i.rss.supervisor)}, router ${kb(i.rss.router)}.`,
+      '',
+    );
+    if (i.profiles !== undefined)
+      out.push(
+        renderProfile(
+          `the controller, idle with ${i.apps} apps (one more window, under --cpu-prof)`,
+          i.profiles,
+        ),
+      );
+  }
+  const z = c.zero;
+  if (z !== undefined && z.error === undefined) {
+    out.push('#### Zero failed requests', '');
+    const rows = [['step', 's', 'detail', 'failed requests']];
+    for (const ph of z.phases) {
+      const detail =
+        ph.liveMs !== undefined
+          ? `live after ${ms(ph.liveMs)} ms`
+          : ph.downMs !== undefined
+            ? `controller back and Synced after ${ms(ph.downMs)} ms; ${ph.redeployed} redeploy(s) by the new controller`
+            : ph.backMs !== undefined
+              ? `${ph.instance} back after ${ms(ph.backMs)} ms`
+              : '';
+      const failed = z.failures.filter((f) => f.phase === ph.name).reduce((a, f) => a + f.count, 0);
+      rows.push([ph.name, fmt(ph.seconds, 1), detail, failed]);
+    }
+    const between = z.failures.filter((f) => f.phase === 'between steps').reduce((a, f) => a + f.count, 0);
+    rows.push(['before, between and after the steps', '', '', between]);
+    out.push(mdTable(rows), '');
+    out.push(
+      `lib/loadgen.mjs at ${z.rate} req/s (open loop, 16 keep-alive connections, 5 s timeout) through the router port of one App with 2 replicas, for ${fmt(z.seconds, 1)} s: ${n(z.sent)} requests, ${n(z.ok)} answered 200, ${n(z.failed)} failed${z.failures.length > 0 ? ` (${z.failures.map((f) => `${f.kind} ×${f.count} in "${f.phase}"`).join('; ')})` : ''}. Answers by greeting: ${Object.entries(
+        z.words,
+      )
+        .map(([w, k]) => `${w} ${n(k)}`)
+        .join(
+          ', ',
+        )}. Latency p50 ${fmt(z.latencyMs.p50, 2)} ms, p99 ${fmt(z.latencyMs.p99, 2)} ms, max ${fmt(z.latencyMs.max, 1)} ms. Each step is followed by 3 s of traffic. With a single replica a killed instance cannot be hidden: the router has no other backend to retry on until the supervisor restarts it (after its ~1 s backoff).`,
+      '',
+    );
+  }
+  for (const part of ['live', 'plan', 'idle', 'zero']) {
+    if (c[part]?.error !== undefined) out.push(`Part "${part}" failed: ${c[part].error}`, '');
+  }
+  return out.join('\n');
+}
+
+function renderRouter(rt) {
+  const out = ["### Router: plumbline's router process vs HAProxy, in front of the demo app on loopback", ''];
+  const ms = (v, d = 2) => fmt(v, d);
+  const n = (v) => Math.round(v ?? 0).toLocaleString('en');
+  const pct = (v) => (v === undefined ? '—' : `${fmt(v * 100, 0)}%`);
+  out.push(
+    `#### Latency at ${n(rt.rate)} req/s (${rt.latencySeconds} s measured after ${rt.warmupSeconds} s of warm-up, per path and round)`,
+    '',
+  );
+  const rows = [
+    [
+      'path',
+      'p50 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'p99 per round',
+      'added p50 / p99 ms',
+      'proxy CPU, % of a core',
+      'failed',
+      'other load',
+    ],
+  ];
+  for (const [key, s] of Object.entries(rt.latency)) {
+    const added = { router: rt.addedRouter, haproxy: rt.addedHaproxy, node: rt.addedNode }[key];
+    rows.push([
+      s.label,
+      ms(s.p50),
+      ms(s.p99),
+      ms(s.p999),
+      s.p99s.map((v) => fmt(v, 2)).join(' / '),
+      added === undefined ? '—' : `${ms(added.p50)} / ${ms(added.p99)}`,
+      key === 'direct' ? `(app ${pct(s.proxyCpuPerSecond)})` : pct(s.proxyCpuPerSecond),
+      n(s.failed),
+      pct(s.other),
+    ]);
+  }
+  out.push(mdTable(rows), '');
+  out.push(
+    `lib/loadgen.mjs (Debian 12 has wrk but no wrk2): an open-loop generator at a fixed rate over up to 64 keep-alive connections, latency from handing the request to http.request to the end of the body (process.hrtime); the paths are interleaved round by round, and *added* is the proxied p99 minus the direct p99 of the same round (median over the rounds). The router is \`dist/targets/local/router/main.js\` with one route; HAProxy is Debian's, \`mode http\`, keep-alive, one server line, its config written to the work folder.`,
+    '',
+  );
+  out.push('#### Throughput (`wrk -t2 -c32 -d10s --latency`)', '');
+  const trows = [
+    [
+      'path',
+      'req/s (median)',
+      'runs',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'proxy CPU µs/request',
+      'app CPU µs/request',
+      'other load',
+    ],
+  ];
+  for (const s of Object.values(rt.throughput)) {
+    trows.push([
+      s.label,
+      n(s.rps),
+      s.all.map((v) => n(v)).join(' / '),
+      ms(s.p50),
+      ms(s.p99),
+      n(s.errors),
+      s.proxyUsPerReq === undefined ? '—' : fmt(s.proxyUsPerReq, 0),
+      fmt(s.appUsPerReq, 0),
+      pct(s.other),
+    ]);
+  }
+  out.push(mdTable(trows), '');
+  out.push(
+    `Router / HAProxy: ${fmt(rt.ratio, 2)}× the requests per second (${fmt(rt.ratio1, 2)}× HAProxy with one thread; ${fmt(rt.ratioNode, 2)}× the minimal Node proxy). The minimal Node proxy is not a contender (it filters no header, retries nothing, keeps no metrics): it is the floor of Node's own HTTP stack, so the router's CPU per request above it is the router's code. Everything shares 2 cores (wrk's 2 threads, the proxy, the app), so the proxy's CPU per request is the fairer comparison of the two proxies. The router process's peak RSS: ${rt.routerHwmKb === undefined ? '—' : `${Math.round(rt.routerHwmKb / 1024)} MiB`}.`,
+    '',
+  );
+  if (rt.profiles !== undefined)
+    out.push(renderProfile(`the router at ${n(rt.rate / 2)} req/s under --cpu-prof`, rt.profiles));
+  return out.join('\n');
 }

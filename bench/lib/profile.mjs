@@ -12,7 +12,7 @@ function frameKey(frame) {
   return `${(frame.functionName || '(anonymous)').slice(0, 60)}${where}`;
 }
 
-function summarizeProfile(file, top, inclusive) {
+export function summarizeProfile(file, top, inclusive) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();

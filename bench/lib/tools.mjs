@@ -25,10 +25,15 @@ function aptInstall(pkg) {
   });
 }
 
-/** Installs ripgrep and GNU time via apt, and the bench's npm dependencies, when missing. */
-export function ensureTools({ needRipgrep, needNpm }) {
+/**
+ * Installs ripgrep and GNU time via apt, the router benchmark's HAProxy and wrk (Debian has no wrk2), and the
+ * bench's npm dependencies, when missing.
+ */
+export function ensureTools({ needRipgrep, needNpm, needProxyTools = false }) {
   if (!existsSync('/usr/bin/time')) aptInstall('time');
   if (needRipgrep && which('rg') === undefined) aptInstall('ripgrep');
+  if (needProxyTools && which('haproxy') === undefined) aptInstall('haproxy');
+  if (needProxyTools && which('wrk') === undefined) aptInstall('wrk');
   const lock = join(BENCH_DIR, 'package-lock.json');
   const installed = join(BENCH_DIR, 'node_modules', '.package-lock.json');
   const stale =
@@ -111,6 +116,8 @@ export function versions() {
     git: first('git', ['--version']),
     node: process.version,
     sqlite: sqliteVersion(),
+    haproxy: which('haproxy') === undefined ? 'not installed' : first('haproxy', ['-v']),
+    wrk: which('wrk') === undefined ? 'not installed' : first('wrk', ['-v']).replace(/ Copyright.*$/, ''),
   };
 }
 
