@@ -155,10 +155,15 @@ export class Controller implements ControllerApi {
 
   #startLoop(environment: string): void {
     let wake: () => void = () => {};
+    // A wake-up that arrives while a pass runs is kept, so the next pass starts at once instead of after a poll.
+    let pending = false;
     const signal = this.#abort.signal;
     const done = (async () => {
       let failures = 0;
       while (!signal.aborted) {
+        wake = () => {
+          pending = true;
+        };
         const outcome = await this.reconcile(environment).catch((error: unknown) => ({
           ok: false as const,
           failure: {
@@ -174,13 +179,20 @@ export class Controller implements ControllerApi {
         const interval = this.#options.intervalMs ?? env?.spec.sync.intervalMs ?? 60_000;
         // Transient failures retry sooner, backing off exponentially up to the poll interval.
         const delay = failures > 0 ? Math.min(interval, 500 * 2 ** Math.min(failures, 10)) : interval;
+        if (pending) {
+          pending = false;
+          continue;
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, nextPollDelay(delay));
           const stop = (): void => {
             clearTimeout(timer);
             resolve();
           };
-          wake = stop;
+          wake = () => {
+            pending = false;
+            stop();
+          };
           signal.addEventListener('abort', stop, { once: true });
         });
       }

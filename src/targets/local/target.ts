@@ -145,6 +145,8 @@ export class LocalTarget implements Target {
           return probe;
       }
       if (Date.now() >= deadline) return probe;
+      // Not healthy yet: wait before asking the supervisor and probing again (no busy loop while it starts).
+      await new Promise((r) => setTimeout(r, Math.min(app.spec.health.intervalMs, 250)));
     }
   }
 
