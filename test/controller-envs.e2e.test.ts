@@ -2,6 +2,7 @@
 // off, drift without self-heal, and one environment's failure leaving the other alone. Real Git, real
 // processes, real HTTP on loopback.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,7 +145,8 @@ describe('plumbline up with two environments', () => {
       (await running.store.getEnvironment('dev'))?.phase === 'Degraded' ? true : undefined,
     );
     // The other environment is not affected.
-    expect((await running.store.getEnvironment('prod'))?.phase).toBe('Synced');
+    const prodEnv = await running.store.getEnvironment('prod');
+    expect(prodEnv?.phase, JSON.stringify(prodEnv?.conditions)).toBe('Synced');
     repo.commit('fix the migration', {
       'deploy/dev/migrate.yaml': app('db-migrate', ports.migrate, { greeting: 'migrate-v2' }),
     });
@@ -170,7 +172,30 @@ describe('plumbline up with two environments', () => {
     );
     expect(await get(`http://127.0.0.1:${ports.prod}/`)).toMatch(/^prod from/);
     const history = await running.store.listHistory('prod', 5);
-    expect(history.some((h) => h.planSummary.withheld === 1)).toBe(true);
+    expect(history.some((h) => h.planSummary.withheld === 1), JSON.stringify(history)).toBe(true);
+  }, 60_000);
+
+  it('fails only the App whose port something else holds, and never hands a declared port to an instance', async () => {
+    const holder = createNetServer();
+    const held = await freePort();
+    await new Promise<void>((resolve) => holder.listen(held, '127.0.0.1', resolve));
+    try {
+      repo.commit('an app on a port that is taken', { 'deploy/prod/blocked.yaml': app('blocked', held) });
+      const blocked = await until('blocked Degraded', async () => {
+        const a = (await running.store.listApps('prod')).find((x) => x.name === 'blocked');
+        return a?.phase === 'Degraded' ? a : undefined;
+      });
+      expect(blocked.message).toMatch(/already in use/);
+      expect(blocked.message).toMatch(/previous revision keeps serving/);
+      // The instance it started was stopped again; the rest of the environment is untouched.
+      expect((await supervisor.list()).some((i) => i.id.startsWith('prod/blocked/'))).toBe(false);
+      expect(await get(`http://127.0.0.1:${ports.prod}/`)).toMatch(/^prod from/);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    // Instance ports keep clear of what the caller excludes (the target passes every declared App port).
+    for (let i = 0; i < 20; i++)
+      expect(await freePort((port) => port < 32_000)).toBeGreaterThanOrEqual(32_000);
   }, 60_000);
 
   it('reports drift without self-heal instead of repairing it', async () => {

@@ -358,6 +358,10 @@ export class Controller implements ControllerApi {
       prune: env.spec.sync.prune,
     });
     const desiredByName = new Map(rendered.apps.map((a) => [a.name, a]));
+    target.reservePorts?.(
+      environment,
+      rendered.apps.map((a) => a.spec.port),
+    );
 
     // apply (in dependsOn order); an app whose dependency did not become healthy waits
     const notReady = new Map<string, string>();

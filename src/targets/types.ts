@@ -21,4 +21,9 @@ export interface Target {
   deploy(app: DesiredApp, releaseDir: string, signal: AbortSignal): Promise<DeployResult>;
   remove(environment: string, name: string, port: number, signal: AbortSignal): Promise<void>;
   observe(environment: string, signal: AbortSignal): Promise<LiveApp[]>;
+  /**
+   * The ports an environment's Apps declare, told before each apply: a target that picks ports for
+   * instances keeps clear of them, so an instance never takes the port an App is about to be served on.
+   */
+  reservePorts?(environment: string, ports: readonly number[]): void;
 }

@@ -7,6 +7,7 @@ import type { DesiredApp } from '../../gitops/types.js';
 import type { DeployResult, LiveApp, Target } from '../types.js';
 import { waitHealthy } from './health.js';
 import type { RouterClient } from './router/client.js';
+import { RouterError } from './router/protocol.js';
 import type { SupervisorClient } from './supervisor/client.js';
 
 export interface LocalTargetOptions {
@@ -31,12 +32,23 @@ export class LocalTarget implements Target {
   readonly #router: RouterClient;
   readonly #deadlineMs: number;
   readonly #graceMs: number;
+  /** Per environment, the ports its Apps declare: never handed to an instance. */
+  readonly #reserved = new Map<string, ReadonlySet<number>>();
 
   constructor(options: LocalTargetOptions) {
     this.#supervisor = options.supervisor;
     this.#router = options.router;
     this.#deadlineMs = options.healthDeadlineMs ?? 60_000;
     this.#graceMs = options.stopGraceMs ?? 10_000;
+  }
+
+  reservePorts(environment: string, ports: readonly number[]): void {
+    this.#reserved.set(environment, new Set(ports));
+  }
+
+  #isReserved(port: number): boolean {
+    for (const ports of this.#reserved.values()) if (ports.has(port)) return true;
+    return false;
   }
 
   async deploy(app: DesiredApp, releaseDir: string, signal: AbortSignal): Promise<DeployResult> {
@@ -47,7 +59,7 @@ export class LocalTarget implements Target {
     const started: { id: string; port: number }[] = [];
     for (const id of wanted) {
       const running = existing.find((i) => i.id === id);
-      const port = running?.spec.port ?? (await freePort());
+      const port = running?.spec.port ?? (await freePort((p) => p === app.spec.port || this.#isReserved(p)));
       if (running === undefined) {
         await this.#supervisor.start(
           id,
@@ -96,17 +108,30 @@ export class LocalTarget implements Target {
       };
     }
 
-    await this.#router.setRoutes(
-      app.spec.port,
-      `${app.environment}/${app.name}`,
-      started.map(({ id, port }) => ({
-        id,
-        url: `http://127.0.0.1:${port}`,
-        revision: app.revision.slice(0, 12),
-        weight: 1,
-      })),
-      { signal },
-    );
+    try {
+      await this.#router.setRoutes(
+        app.spec.port,
+        `${app.environment}/${app.name}`,
+        started.map(({ id, port }) => ({
+          id,
+          url: `http://127.0.0.1:${port}`,
+          revision: app.revision.slice(0, 12),
+          weight: 1,
+        })),
+        { signal },
+      );
+    } catch (error) {
+      // The port cannot be served (something else listens there): this app fails, the others go on.
+      if (!(error instanceof RouterError) || error.status !== 409) throw error;
+      for (const { id } of started) {
+        if (!existing.some((i) => i.id === id)) await this.#supervisor.stop(id, this.#graceMs, { signal });
+      }
+      return {
+        ok: false,
+        reason: 'PortUnavailable',
+        message: `${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}; the previous revision keeps serving`,
+      };
+    }
     for (const instance of old) await this.#supervisor.stop(instance.id, this.#graceMs, { signal });
     return { ok: true, instances: wanted };
   }
@@ -191,12 +216,15 @@ export class LocalTarget implements Target {
  * A free TCP port on loopback for an instance, from 20000–32767: below Linux's ephemeral range, so an
  * outgoing connection does not take an instance's port between its allocation and its start.
  */
-export async function freePort(): Promise<number> {
+export async function freePort(excluded: (port: number) => boolean = () => false): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 12768);
-    if (await canBind(port)) return port;
+    if (!excluded(port) && (await canBind(port))) return port;
   }
-  return anyPort();
+  for (;;) {
+    const port = await anyPort();
+    if (!excluded(port)) return port;
+  }
 }
 
 function canBind(port: number): Promise<boolean> {

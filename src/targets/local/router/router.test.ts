@@ -1,8 +1,8 @@
 // The in-process router against real HTTP backends on 127.0.0.1: weights, switches without failures,
 // draining, retries, 502/503, headers, streamed bodies, metrics, and the pure routing functions.
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, get as httpGet, type Server } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bucketIndex, escapeLabelValue } from './metrics.js';
 import { RouterError } from './protocol.js';
@@ -17,7 +17,7 @@ import {
   startBackend,
   type TestBackend,
 } from './router.test-helper.js';
-import { forwardedRequestHeaders, hasRequestBody, shouldRetry, smoothWeightedPick } from './routing.js';
+import { endToEndHeaderRecord, forwardedRequest, shouldRetry, smoothWeightedPick } from './routing.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -85,33 +85,75 @@ describe('routing decisions', () => {
   });
 
   it('drops hop-by-hop headers and adds X-Forwarded-*', () => {
-    const out = forwardedRequestHeaders(
-      {
-        host: 'app.local:8080',
-        connection: 'keep-alive, X-Secret',
-        'keep-alive': 'timeout=5',
-        'x-secret': '1',
-        te: 'trailers',
-        'transfer-encoding': 'chunked',
-        upgrade: 'websocket',
-        expect: '100-continue',
-        'x-forwarded-for': '10.0.0.1',
-        'x-forwarded-proto': 'https',
-        accept: 'text/plain',
-      },
-      { remoteAddress: '::ffff:127.0.0.1', proto: 'http' },
+    const client = { remoteAddress: '::ffff:127.0.0.1', proto: 'http', defaultHost: '127.0.0.1:9000' };
+    const out = forwardedRequest(
+      [
+        'Host',
+        'app.local:8080',
+        'Connection',
+        'keep-alive, X-Secret, Host, Content-Length',
+        'Keep-Alive',
+        'timeout=5',
+        'X-Secret',
+        '1',
+        'TE',
+        'trailers',
+        'Transfer-Encoding',
+        'chunked',
+        'Upgrade',
+        'websocket',
+        'Expect',
+        '100-continue',
+        'X-Forwarded-For',
+        '10.0.0.1',
+        'X-Forwarded-For',
+        '10.0.0.2',
+        'X-Forwarded-Proto',
+        'https',
+        'X-Forwarded-Host',
+        'evil.example',
+        'Accept',
+        'text/plain',
+        'Set-Thing',
+        'a',
+        'Set-Thing',
+        'b',
+      ],
+      client,
     );
-    expect(out).toEqual({
-      host: 'app.local:8080',
-      accept: 'text/plain',
-      'x-forwarded-for': '10.0.0.1, 127.0.0.1',
-      'x-forwarded-proto': 'http',
-      'x-forwarded-host': 'app.local:8080',
+    expect(out.hasBody).toBe(true);
+    expect(out.headers).toEqual([
+      'Host',
+      'app.local:8080',
+      'Accept',
+      'text/plain',
+      'Set-Thing',
+      'a',
+      'Set-Thing',
+      'b',
+      'X-Forwarded-For',
+      '10.0.0.1, 10.0.0.2, 127.0.0.1',
+      'X-Forwarded-Proto',
+      'http',
+      'X-Forwarded-Host',
+      'app.local:8080',
+    ]);
+    // An HTTP/1.0 client without Host: the backend's own address; no address, no X-Forwarded-For.
+    expect(forwardedRequest(['Content-Length', '0'], { ...client, remoteAddress: undefined })).toEqual({
+      hasBody: false,
+      headers: ['Content-Length', '0', 'Host', '127.0.0.1:9000', 'X-Forwarded-Proto', 'http'],
     });
-    expect(hasRequestBody({ 'content-length': '0' })).toBe(false);
-    expect(hasRequestBody({ 'content-length': '12' })).toBe(true);
-    expect(hasRequestBody({ 'transfer-encoding': 'chunked' })).toBe(true);
-    expect(hasRequestBody({})).toBe(false);
+    expect(forwardedRequest(['content-length', '12'], client).hasBody).toBe(true);
+    expect(forwardedRequest([], client).hasBody).toBe(false);
+    expect(
+      endToEndHeaderRecord({
+        'content-type': 'text/plain',
+        connection: 'close, X-Hop',
+        'x-hop': '1',
+        'transfer-encoding': 'chunked',
+        'set-cookie': ['a=1', 'b=2'],
+      }),
+    ).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
   });
 
   it('buckets latencies and escapes label values', () => {
@@ -274,6 +316,59 @@ describe('Router', () => {
     expect(a.seen[0]?.path).toBe('/headers?x=1');
     expect(answer.headers['x-visible']).toBe('yes');
     expect(answer.headers['x-internal']).toBeUndefined();
+  });
+
+  it("cuts the client off when the backend dies mid-answer, and counts it as the revision's error", async () => {
+    const dying = await backend('D', (_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('x'.repeat(100));
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const r = router();
+    const { port } = await r.setRoutes(0, 'web', [b('d', dying, 'rev-d')]);
+    await expect(send(`http://127.0.0.1:${port}/`)).rejects.toThrow(/aborted|socket hang up|ECONNRESET/);
+    await waitFor(() =>
+      r.metricsText().includes(`plumbline_router_errors_total{app="web",port="${port}",revision="rev-d"} 1`),
+    );
+  });
+
+  it('streams a large answer to a slow reader (back-pressure), and refuses an absolute-form target', async () => {
+    const big = randomBytes(8 * 1024 * 1024);
+    const a = await backend('A', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(big);
+    });
+    const r = router();
+    const { port } = await r.setRoutes(0, 'web', [b('a', a, 'rev-a')]);
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      httpGet(`http://127.0.0.1:${port}/big`, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          res.pause();
+          setTimeout(() => res.resume(), 1);
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    expect(sha256(received)).toBe(sha256(big));
+
+    const absolute = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          'GET http://elsewhere.example/ HTTP/1.1\r\nHost: elsewhere.example\r\nConnection: close\r\n\r\n',
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('latin1');
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(absolute).toMatch(/^HTTP\/1\.1 400 /);
+    expect(a.seen.map((seen) => seen.path)).toEqual(['/big']);
   });
 
   it('streams request bodies (1 MB, with a length and chunked)', async () => {

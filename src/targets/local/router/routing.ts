@@ -1,6 +1,5 @@
 // The router's routing decisions as small pure functions: smooth weighted round robin, which headers cross
 // the proxy, and when a failed attempt may be retried on another backend.
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1, plus the common extras). */
 export const HOP_BY_HOP = new Set([
@@ -47,42 +46,94 @@ export interface WeightedPick {
 export function smoothWeightedPick(
   current: readonly number[],
   weights: readonly number[],
-  excluded: ReadonlySet<number> = new Set(),
+  excluded?: ReadonlySet<number>,
 ): WeightedPick {
   const next = weights.map((_, index) => current[index] ?? 0);
-  let total = 0;
-  let best: number | undefined;
-  for (let index = 0; index < weights.length; index++) {
-    const weight = weights[index] ?? 0;
-    if (weight <= 0 || excluded.has(index)) continue;
-    const value = (next[index] ?? 0) + weight;
-    next[index] = value;
-    total += weight;
-    if (best === undefined || value > (next[best] ?? 0)) best = index;
-  }
-  if (best === undefined) return { index: undefined, current: next };
-  next[best] = (next[best] ?? 0) - total;
-  return { index: best, current: next };
+  return { index: pickWeighted(next, weights, excluded), current: next };
 }
 
-/** Names listed in a Connection header are hop-by-hop too. */
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
-  const value = headers.connection;
-  const tokens = new Set<string>();
-  if (value === undefined) return tokens;
+/** `smoothWeightedPick` updating `current` in place (the request path: no allocation per pick). */
+export function pickWeighted(
+  current: number[],
+  weights: readonly number[],
+  excluded?: ReadonlySet<number>,
+): number | undefined {
+  let total = 0;
+  let best = -1;
+  let bestValue = 0;
+  for (let index = 0; index < weights.length; index++) {
+    const weight = weights[index] as number;
+    if (weight <= 0 || excluded?.has(index) === true) continue;
+    const value = (current[index] as number) + weight;
+    current[index] = value;
+    total += weight;
+    if (best === -1 || value > bestValue) {
+      best = index;
+      bestValue = value;
+    }
+  }
+  if (best === -1) return undefined;
+  current[best] = bestValue - total;
+  return best;
+}
+
+/** What the router does with a request header by name (lower case); absent: forwards it as it is. */
+const REQUEST_HEADER_ACTION = new Map<string, 'drop' | 'host' | 'xff' | 'body' | 'connection'>([
+  ...[...HOP_BY_HOP].map((name) => [name, 'drop'] as const),
+  ['connection', 'connection'],
+  ['transfer-encoding', 'body'],
+  ['content-length', 'body'],
+  // The router answered any `Expect: 100-continue` itself; the backend gets the body without asking.
+  ['expect', 'drop'],
+  // The router is the edge on this host: a client's own values for these are replaced.
+  ['x-forwarded-proto', 'drop'],
+  ['x-forwarded-host', 'drop'],
+  ['x-forwarded-for', 'xff'],
+  ['host', 'host'],
+]);
+
+const KEPT_DESPITE_CONNECTION = new Set(['close', 'keep-alive', 'host', 'content-length']);
+
+/** The header names a Connection header lists, other than the ones already dropped. */
+function connectionTokens(value: string, into: Set<string>): void {
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name !== '') tokens.add(name);
+    // Host and the body's framing are never dropped on a client's say-so.
+    if (name !== '' && !KEPT_DESPITE_CONNECTION.has(name)) into.add(name);
   }
-  return tokens;
 }
 
-/** The headers without hop-by-hop ones (the fixed set and any named in Connection). */
-export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = connectionTokens(headers);
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+/** Removes the headers named in `names` from a flat [name, value, …] list, in place. */
+function dropNamed(headers: string[], names: ReadonlySet<string>): string[] {
+  let out = 0;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (names.has(name.toLowerCase())) continue;
+    headers[out] = name;
+    headers[out + 1] = headers[i + 1] as string;
+    out += 2;
+  }
+  headers.length = out;
+  return headers;
+}
+
+/**
+ * A response's headers without hop-by-hop ones (the fixed set and any named in Connection), from the record
+ * undici gives (lower-case names, repeated headers as arrays).
+ */
+export function endToEndHeaderRecord(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string | string[]> {
+  let named: Set<string> | undefined;
+  const connection = headers.connection;
+  if (connection !== undefined) {
+    named = new Set();
+    for (const value of Array.isArray(connection) ? connection : [connection]) connectionTokens(value, named);
+  }
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name) === true) continue;
     out[name] = value;
   }
   return out;
@@ -93,33 +144,69 @@ export interface ClientFacts {
   readonly remoteAddress: string | undefined;
   /** `http` or `https`: how the client reached the router. */
   readonly proto: string;
+  /** The Host to send when the client sent none (an HTTP/1.0 client): the backend's own address. */
+  readonly defaultHost: string;
+}
+
+export interface ForwardedRequest {
+  /** The headers for the backend, a flat [name, value, …] list for `http.request`. */
+  readonly headers: string[];
+  /** Whether the request carries a body: a non-zero Content-Length or any Transfer-Encoding. */
+  readonly hasBody: boolean;
 }
 
 /**
- * The headers sent to a backend: end-to-end headers as received (Host included, Expect dropped), X-Forwarded-For with the
- * client's address appended, X-Forwarded-Proto and X-Forwarded-Host set by the router (it is the edge on
- * this host, so a client's own values for those are replaced).
+ * The headers sent to a backend, from the client's `rawHeaders`: end-to-end headers as received (Host
+ * included, Expect dropped), X-Forwarded-For with the client's address appended, X-Forwarded-Proto and
+ * X-Forwarded-Host set by the router. One pass over the list, no header object.
  */
-export function forwardedRequestHeaders(
-  headers: IncomingHttpHeaders,
-  client: ClientFacts,
-): OutgoingHttpHeaders {
-  const out = endToEndHeaders(headers);
-  // The router answered any `Expect: 100-continue` itself; the backend gets the body without asking.
-  delete out.expect;
+export function forwardedRequest(raw: readonly string[], client: ClientFacts): ForwardedRequest {
+  const out: string[] = [];
+  let host: string | undefined;
+  let prior: string | undefined;
+  let hasBody = false;
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    const action = REQUEST_HEADER_ACTION.get(lower);
+    if (action === undefined) {
+      out.push(name, value);
+      continue;
+    }
+    switch (action) {
+      case 'host':
+        host ??= value;
+        out.push(name, value);
+        break;
+      case 'xff':
+        prior = prior === undefined ? value : `${prior}, ${value}`;
+        break;
+      case 'body':
+        if (lower === 'transfer-encoding') hasBody = true;
+        else {
+          if (value.trim() !== '0') hasBody = true;
+          out.push(name, value);
+        }
+        break;
+      case 'connection':
+        named ??= new Set();
+        connectionTokens(value, named);
+        break;
+      case 'drop':
+        break;
+    }
+  }
+  if (named !== undefined && named.size > 0) dropNamed(out, named);
+  if (host === undefined) out.push('Host', client.defaultHost);
   const address = client.remoteAddress?.replace(/^::ffff:/, '');
-  const prior = headers['x-forwarded-for'];
-  if (address !== undefined) out['x-forwarded-for'] = prior === undefined ? address : `${prior}, ${address}`;
-  out['x-forwarded-proto'] = client.proto;
-  if (headers.host !== undefined) out['x-forwarded-host'] = headers.host;
-  return out;
-}
-
-/** Whether the request carries a body: a non-zero Content-Length or any Transfer-Encoding. */
-export function hasRequestBody(headers: IncomingHttpHeaders): boolean {
-  if (headers['transfer-encoding'] !== undefined) return true;
-  const length = headers['content-length'];
-  return length !== undefined && length.trim() !== '0';
+  if (address !== undefined)
+    out.push('X-Forwarded-For', prior === undefined ? address : `${prior}, ${address}`);
+  else if (prior !== undefined) out.push('X-Forwarded-For', prior);
+  out.push('X-Forwarded-Proto', client.proto);
+  if (host !== undefined) out.push('X-Forwarded-Host', host);
+  return { headers: out, hasBody };
 }
 
 export function isIdempotent(method: string | undefined): boolean {
