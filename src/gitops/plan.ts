@@ -89,13 +89,17 @@ export function topologicalOrder(dependsOn: ReadonlyMap<string, readonly string[
   for (const [name, deps] of dependsOn) {
     const known = [...new Set(deps)].filter((dep) => dependsOn.has(dep) && dep !== name);
     waiting.set(name, known.length);
-    for (const dep of known) dependents.set(dep, [...(dependents.get(dep) ?? []), name]);
+    for (const dep of known) {
+      const list = dependents.get(dep);
+      if (list === undefined) dependents.set(dep, [name]);
+      else list.push(name);
+    }
   }
-  const ready = [...waiting].filter(([, n]) => n === 0).map(([name]) => name);
+  // Kahn's algorithm with a min-heap of the ready names: O((n + e) log n), alphabetical among ties.
+  const ready = new MinHeap();
+  for (const [name, count] of waiting) if (count === 0) ready.push(name);
   const order: string[] = [];
-  while (ready.length > 0) {
-    ready.sort();
-    const name = ready.shift() as string;
+  for (let name = ready.pop(); name !== undefined; name = ready.pop()) {
     order.push(name);
     for (const dependent of dependents.get(name) ?? []) {
       const left = (waiting.get(dependent) ?? 0) - 1;
@@ -103,8 +107,46 @@ export function topologicalOrder(dependsOn: ReadonlyMap<string, readonly string[
       if (left === 0) ready.push(dependent);
     }
   }
-  const stuck = [...dependsOn.keys()].filter((name) => !order.includes(name)).sort();
+  const placed = new Set(order);
+  const stuck = [...dependsOn.keys()].filter((name) => !placed.has(name)).sort();
   return [...order, ...stuck];
+}
+
+/** A binary min-heap of strings (code-unit order, as `Array.prototype.sort` without a comparator). */
+class MinHeap {
+  readonly #items: string[] = [];
+
+  push(item: string): void {
+    const items = this.#items;
+    items.push(item);
+    let index = items.length - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if ((items[parent] as string) <= item) break;
+      items[index] = items[parent] as string;
+      index = parent;
+    }
+    items[index] = item;
+  }
+
+  pop(): string | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    let index = 0;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && (items[right] as string) < (items[left] as string) ? right : left;
+      if ((items[child] as string) >= last) break;
+      items[index] = items[child] as string;
+      index = child;
+    }
+    items[index] = last;
+    return top;
+  }
 }
 
 /** `~ replicas: 2 → 3`, `+ env.NEW: x`, `- env.OLD`; secret-looking env values as `(changed)`/`(hidden)`. */

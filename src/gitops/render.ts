@@ -10,7 +10,7 @@ import { CONFIG_FILE } from '../config/load.js';
 import { parseConfig } from '../config/parse.js';
 import type { AppDocument, EnvironmentDocument } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
-import { treeIdAt } from './source.js';
+import { treeIdsAt } from './source.js';
 import type { AppSpec, DesiredApp } from './types.js';
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -130,9 +130,15 @@ export async function renderEnvironment(
 
   // The spec hash covers the spec and the code the app runs: the tree of its cwd at this commit.
   const apps: DesiredApp[] = [];
+  const trees = await treeIdsAt(
+    options.gitDir,
+    options.revision,
+    [...byName.values()].map((app) => app.doc.spec.process.cwd),
+    options.signal,
+  );
   for (const app of byName.values()) {
     const spec: AppSpec = app.doc.spec;
-    const tree = await treeIdAt(options.gitDir, options.revision, spec.process.cwd, options.signal);
+    const tree = trees.get(spec.process.cwd);
     if (tree === undefined) {
       problems.push(
         new ConfigError(

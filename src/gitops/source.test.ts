@@ -12,6 +12,7 @@ import {
   runGit,
   scrub,
   treeIdAt,
+  treeIdsAt,
 } from './source.js';
 
 const cleanup: TempDir[] = [];
@@ -153,6 +154,21 @@ describe('URLs and messages', () => {
     const { repo, second } = repoWithTwoCommits();
     expect(await treeIdAt(repo.path, second, 'apps/api')).toMatch(/^[0-9a-f]{40}$/);
     expect(await treeIdAt(repo.path, second, 'apps/none')).toBeUndefined();
+    // Many at once, with one git: the same ids, the root, a file, and nothing for missing or hostile paths.
+    const ids = await treeIdsAt(repo.path, second, [
+      'apps/api',
+      'apps/web',
+      '.',
+      './apps/web',
+      'README.md',
+      'nope',
+      'a\nb',
+    ]);
+    expect(ids.get('apps/api')).toBe(await treeIdAt(repo.path, second, 'apps/api'));
+    expect(ids.get('./apps/web')).toBe(ids.get('apps/web'));
+    expect(ids.get('.')).toMatch(/^[0-9a-f]{40}$/);
+    expect(ids.get('README.md')).toMatch(/^[0-9a-f]{40}$/);
+    expect([...ids.keys()].sort()).toEqual(['.', './apps/web', 'README.md', 'apps/api', 'apps/web']);
     const controller = new AbortController();
     controller.abort(new Error('stopped'));
     await expect(runGit(['status'], { cwd: repo.path, signal: controller.signal })).rejects.toThrow(

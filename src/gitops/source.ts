@@ -54,6 +54,8 @@ export interface RunGitOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Strings to redact from error messages besides URL userinfo. */
   readonly secrets?: readonly string[];
+  /** Written to git's standard input (which is otherwise closed). */
+  readonly input?: string;
 }
 
 /**
@@ -77,9 +79,11 @@ export function runGit(args: readonly string[], options: RunGitOptions = {}): Pr
         GIT_PAGER: 'cat',
         LC_ALL: 'C',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+    child.stdin.on('error', () => undefined); // git exiting early is reported by its exit code
+    child.stdin.end(options.input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -343,16 +347,38 @@ export async function treeIdAt(
   path: string,
   signal?: AbortSignal,
 ): Promise<string | undefined> {
-  const spec = path === '.' || path === '' ? `${commit}^{tree}` : `${commit}:${path}`;
-  const out = await runGit(['rev-parse', '--verify', '--quiet', spec], {
+  return (await treeIdsAt(gitDir, commit, [path], signal)).get(path);
+}
+
+/**
+ * The tree (or blob) ids of many paths at one commit, with one `git cat-file --batch-check` for all of
+ * them; paths that do not exist there are absent from the map.
+ */
+export async function treeIdsAt(
+  gitDir: string,
+  commit: string,
+  paths: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, string>> {
+  const unique = [...new Set(paths)].filter((path) => !/[\n\r]/.test(path));
+  const ids = new Map<string, string>();
+  if (unique.length === 0) return ids;
+  const spec = (path: string): string =>
+    path === '.' || path === '' ? `${commit}^{tree}` : `${commit}:${path.replace(/^\.\//, '')}`;
+  const out = await runGit(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
     cwd: gitDir,
+    input: `${unique.map(spec).join('\n')}\n`,
     ...(signal === undefined ? {} : { signal }),
   }).catch((error: unknown) => {
     if (signal?.aborted) throw error;
-    return undefined;
+    return '';
   });
-  const id = out?.trim();
-  return id === undefined || id === '' ? undefined : id;
+  const lines = out.split('\n');
+  unique.forEach((path, index) => {
+    const match = /^([0-9a-f]{40,64}) (tree|blob|commit)$/.exec(lines[index] ?? '');
+    if (match?.[1] !== undefined) ids.set(path, match[1]);
+  });
+  return ids;
 }
 
 /** The delay before the next poll: the interval ±10%, so many controllers do not poll a forge in step. */
