@@ -249,6 +249,123 @@ export const environmentDocumentSchema = z
 
 const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A key of a SOPS file in the repository: { file: secrets/web.sops.yaml, key: db_password }. */
+export const fileSecretRefSchema = z
+  .object({
+    file: repoPathSchema,
+    key: z.string().min(1, 'name the key of the secrets file, e.g. key: db_password'),
+  })
+  .strict();
+
+/** A key of a Vault KV v2 secret: { vault: { path: secret/data/web, key: password } }. */
+export const vaultSecretRefSchema = z
+  .object({
+    vault: z
+      .object({
+        path: z
+          .string()
+          .regex(/^[^/\s]+\/\S+$/, 'write the KV v2 path as <mount>/data/<path>, e.g. secret/data/web'),
+        key: z.string().min(1, 'name the key of the Vault secret, e.g. key: password'),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type SecretRefDocument = z.infer<typeof fileSecretRefSchema> | z.infer<typeof vaultSecretRefSchema>;
+
+const ENV_VALUE_HELP =
+  'environment values are strings: quote numbers and booleans, e.g. "8080"; or reference a secret: { secretRef: { file: secrets/web.sops.yaml, key: db_password } } or { secretRef: { vault: { path: secret/data/web, key: password } } }';
+
+/**
+ * An environment value: a string, or `{ secretRef: … }`. Checked by hand rather than with a zod union, so a
+ * mistake inside a reference is reported at its own field with its own message, not as "Invalid input".
+ */
+const envValueSchema = z
+  .unknown()
+  .transform((value, ctx): string | { secretRef: SecretRefDocument } => {
+    if (typeof value === 'string') return value;
+    const isObject = (v: unknown): v is Record<string, unknown> =>
+      typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (!isObject(value) || !('secretRef' in value)) {
+      ctx.addIssue({ code: 'custom', message: ENV_VALUE_HELP });
+      return z.NEVER;
+    }
+    const extra = Object.keys(value).find((k) => k !== 'secretRef');
+    if (extra !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [extra],
+        message: 'unknown field: a secret reference has only secretRef',
+      });
+      return z.NEVER;
+    }
+    const ref = value.secretRef;
+    if (!isObject(ref)) {
+      ctx.addIssue({ code: 'custom', path: ['secretRef'], message: ENV_VALUE_HELP });
+      return z.NEVER;
+    }
+    const result = ('vault' in ref ? vaultSecretRefSchema : fileSecretRefSchema).safeParse(ref);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const path = ['secretRef', ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+        if (issue.code === 'unrecognized_keys') {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, issue.keys[0] ?? ''],
+            message: 'unknown field: a secretRef has file and key, or vault with path and key',
+          });
+        } else {
+          const missing = issue.code === 'invalid_type' && issue.input === undefined;
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: missing
+              ? `missing: ${ENV_VALUE_HELP.slice(ENV_VALUE_HELP.indexOf('reference'))}`
+              : issue.message,
+          });
+        }
+      }
+      return z.NEVER;
+    }
+    return { secretRef: result.data };
+  })
+  .meta({
+    description: ENV_VALUE_HELP,
+    anyOf: [
+      { type: 'string' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['secretRef'],
+        properties: {
+          secretRef: {
+            anyOf: [
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['file', 'key'],
+                properties: { file: { type: 'string' }, key: { type: 'string', minLength: 1 } },
+              },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['vault'],
+                properties: {
+                  vault: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['path', 'key'],
+                    properties: { path: { type: 'string' }, key: { type: 'string', minLength: 1 } },
+                  },
+                },
+              },
+            ],
+          },
+        },
+      },
+    ],
+  });
+
 export const appSpecSchema = z
   .object({
     process: z
@@ -259,11 +376,9 @@ export const appSpecSchema = z
           .min(1, 'give the program and its arguments, e.g. ["node", "server.js"]'),
         /** Relative to the repository root, at the revision being deployed. */
         cwd: repoPathSchema.prefault('.'),
+        /** Strings, or `{ secretRef: … }`; references come out in `secretRefs` (see the transform below). */
         env: z
-          .record(
-            z.string(),
-            z.string({ error: 'environment values are strings: quote numbers and booleans, e.g. "8080"' }),
-          )
+          .record(z.string(), envValueSchema)
           .superRefine((env, ctx) => {
             for (const name of Object.keys(env)) {
               if (!ENV_VAR_NAME.test(name)) {
@@ -277,7 +392,21 @@ export const appSpecSchema = z
           })
           .default({}),
       })
-      .strict(),
+      .strict()
+      // Secret references leave `env` for `secretRefs`: `env` keeps only plain strings, so nothing that shows,
+      // diffs or passes `env` on can mistake a reference for a value; the controller resolves `secretRefs`
+      // (src/sops createSecretResolver) into the instances' environment. The field is absent without any.
+      .transform(({ env, ...rest }) => {
+        const plain: Record<string, string> = {};
+        const secretRefs: Record<string, SecretRefDocument> = {};
+        for (const [name, value] of Object.entries(env)) {
+          if (typeof value === 'string') plain[name] = value;
+          else secretRefs[name] = value.secretRef;
+        }
+        return Object.keys(secretRefs).length === 0
+          ? { ...rest, env: plain }
+          : { ...rest, env: plain, secretRefs };
+      }),
     /** Where the router serves this app on this host. */
     port: z.number().int().min(1).max(65535),
     replicas: z.number().int().min(0).max(100).default(1),

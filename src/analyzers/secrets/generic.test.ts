@@ -6,6 +6,19 @@ function judge(assignment: string, value: string, path = 'src/app.py', quoted = 
 }
 
 describe('judgeGenericValue', () => {
+  it('does not flag values SOPS encrypted', () => {
+    const enc =
+      'ENC[AES256_GCM,data:8e2Qb0p1,iv:K3vT2yQmLw9xZr7s1u4pA0bC5dE6fG7hI8jK9lM0nO1=,tag:Qm9vbGVhbg==,type:str]';
+    expect(
+      judgeGenericValue({
+        path: 'secrets/web.sops.yaml',
+        assignment: 'db_password:',
+        value: enc,
+        quoted: false,
+        after: '',
+      }).secret,
+    ).toBe(false);
+  });
   it('accepts real-looking credentials', () => {
     expect(judge('DB_PASSWORD = "', 'Tr0ub4dor&3x')).toBe(true);
     expect(judge('apiKey: "', 'q8Zr7Xt1Wv5Ym4Nb6Hc0')).toBe(true);

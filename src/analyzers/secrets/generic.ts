@@ -130,6 +130,7 @@ export function judgeGenericValue(ctx: GenericContext): GenericVerdict {
   if (!ctx.quoted && /^[\w$.]+\(.*\)?$/.test(value)) return no('a function call');
   if (!ctx.quoted && /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/.test(value)) return no('a reference');
   if (NON_SECRET_HASH.some((re) => re.test(value))) return no('a hash or identifier');
+  if (/^ENC\[AES256_GCM,data:/.test(value)) return no('a value encrypted by SOPS');
   if (/^(https?|file|ftp):\/\//i.test(value) || /^\.{0,2}\//.test(value)) return no('a URL or path');
   if (/^[\w.+-]+@[\w-]+\.[\w.-]+$/.test(value)) return no('an e-mail address');
   if (/^\d+$/.test(value)) return no('a number');
