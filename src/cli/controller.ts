@@ -27,6 +27,11 @@ export function registerController(program: Command): void {
       '127.0.0.1:7070',
     )
     .option('--webhook-secret-env <name>', 'the environment variable holding the Git webhook secret')
+    .option(
+      '--age-identity-file <file>',
+      "the controller's age identity, to decrypt SOPS secrets (never in the repository)",
+    )
+    .option('--age-identity-env <name>', 'the environment variable holding the age identity instead')
     .addHelpText(
       'after',
       `
@@ -37,6 +42,12 @@ re-adopts them when it starts again. Stop with Ctrl-C (apps keep running).
 Examples:
   plumbline up --repo ./deploy-repo
   plumbline up --repo https://git.example.com/org/deploy.git --branch prod --webhook-secret-env GIT_WEBHOOK_SECRET
+  plumbline up --repo ./deploy-repo --age-identity-file /etc/plumbline/age.key
+  PLUMBLINE_AGE_KEY="$(cat key.txt)" plumbline up --repo ./deploy-repo --age-identity-env PLUMBLINE_AGE_KEY
+
+Secrets: Apps reference SOPS files (decrypted with the age identity) or Vault KV v2 secrets (VAULT_ADDR with
+VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole; VAULT_NAMESPACE). Values stay in memory and in
+the instances' environment.
 
 Exit codes: 0 stopped cleanly, 2 bad usage or configuration, 3 internal failure.`,
     )
@@ -47,6 +58,8 @@ Exit codes: 0 stopped cleanly, 2 bad usage or configuration, 3 internal failure.
         dataDir: string;
         listen: string;
         webhookSecretEnv?: string;
+        ageIdentityFile?: string;
+        ageIdentityEnv?: string;
       }) => {
         const match = /^(.+):(\d{1,5})$/.exec(opts.listen);
         if (match === null)
@@ -66,6 +79,8 @@ Exit codes: 0 stopped cleanly, 2 bad usage or configuration, 3 internal failure.
           port: Number(match[2]),
           logger,
           ...(secret === undefined ? {} : { webhookSecret: secret }),
+          ...(opts.ageIdentityFile === undefined ? {} : { ageIdentityFile: opts.ageIdentityFile }),
+          ...(opts.ageIdentityEnv === undefined ? {} : { ageIdentityEnv: opts.ageIdentityEnv }),
         });
         logger.info({ api: running.url }, `controller API at ${running.url}`);
         await new Promise<void>((resolveStop) => {

@@ -1,7 +1,7 @@
 // The reconcile loop of `plumbline up`: for each environment, named phases — source, render, validate, plan,
 // apply, health, record — each failure terminal (bad input: wait for the next commit) or transient (retried
 // with backoff). One environment's failure never stops another's; status is written whatever happens.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import {
 } from '../server/controller-api.js';
 import { NotFoundError } from '../server/errors.js';
 import type { Metrics } from '../server/metrics.js';
+import { envValuesOf, type SecretResolver, SecretsError } from '../sops/index.js';
 import type { ControllerStore, SyncRecord } from '../store/controller-store.js';
 import { summarisePlan } from '../store/controller-store.js';
 import type { SupervisorClient } from '../targets/local/supervisor/client.js';
@@ -40,6 +41,8 @@ export interface ControllerOptions {
   readonly intervalMs?: number;
   /** How often a release folder is compared with Git, per app (default 60 s). */
   readonly releaseCheckMs?: number;
+  /** Resolves Apps' secret references (SOPS files with the controller's age identity, Vault). */
+  readonly secrets?: SecretResolver;
 }
 
 interface Loop {
@@ -256,6 +259,43 @@ export class Controller implements ControllerApi {
     }
   }
 
+  /** Each app with secret references, with its secrets resolved (`secretEnv`) and folded into its hash. */
+  async #resolveSecrets(
+    apps: readonly DesiredApp[],
+    release: string,
+    signal: AbortSignal,
+  ): Promise<readonly DesiredApp[]> {
+    if (!apps.some((app) => app.spec.process.secretRefs !== undefined)) return apps;
+    const resolver = this.#options.secrets;
+    return await Promise.all(
+      apps.map(async (app) => {
+        if (app.spec.process.secretRefs === undefined) return app;
+        if (resolver === undefined) {
+          throw new SecretsError(
+            'no-identity',
+            `${app.source.file}:${app.source.line}: app ${app.name} references secrets, and this controller has no age identity or Vault`,
+            {
+              hint: 'start plumbline up with --age-identity-file FILE or --age-identity-env NAME (and VAULT_ADDR for Vault)',
+            },
+          );
+        }
+        const resolved = await resolver.resolveEnv(envValuesOf(app.spec.process), {
+          repoDir: release,
+          app: app.name,
+          source: app.source,
+          signal,
+        });
+        const secretEnv: Record<string, string> = {};
+        for (const name of resolved.secretNames) secretEnv[name] = resolved.env[name] as string;
+        const specHash =
+          resolved.digest === ''
+            ? app.specHash
+            : createHash('sha256').update(`${app.specHash}\n${resolved.digest}`).digest('hex');
+        return { ...app, specHash, secretEnv };
+      }),
+    );
+  }
+
   async #reconcile(
     environment: string,
     signal: AbortSignal,
@@ -348,16 +388,34 @@ export class Controller implements ControllerApi {
       );
     }
 
+    // secrets: decrypted into memory for the instances; only a keyed digest of them reaches the spec hash,
+    // so a changed secret redeploys the apps that use it
+    let desiredApps: readonly DesiredApp[];
+    try {
+      desiredApps = await this.#resolveSecrets(rendered.apps, release, signal);
+    } catch (error) {
+      const transient = error instanceof SecretsError && error.transient;
+      return fail(
+        {
+          phase: 'render',
+          reason: 'SecretUnavailable',
+          message: `${messageOf(error)}; the previous revision keeps running${transient ? '' : ' until a commit fixes it'}`,
+          terminal: !transient,
+        },
+        commit,
+      );
+    }
+
     // plan
     const applied = await store.listApplied(environment);
     const plan = planEnvironment({
       environment,
       revision: commit,
-      desired: rendered.apps,
+      desired: desiredApps,
       applied,
       prune: env.spec.sync.prune,
     });
-    const desiredByName = new Map(rendered.apps.map((a) => [a.name, a]));
+    const desiredByName = new Map(desiredApps.map((a) => [a.name, a]));
     target.reservePorts?.(
       environment,
       rendered.apps.map((a) => a.spec.port),

@@ -37,9 +37,11 @@ export function planEnvironment(input: PlanInput): Plan {
     } else {
       const changes = diffSpecs(before.spec, after.spec);
       if (changes.length === 0) {
-        changes.push(
-          `~ code in ${after.spec.process.cwd}: changed (${short(before.revision)} → ${short(after.revision)})`,
-        );
+        const what =
+          after.spec.process.secretRefs === undefined
+            ? `code in ${after.spec.process.cwd}`
+            : `code in ${after.spec.process.cwd} or a referenced secret`;
+        changes.push(`~ ${what}: changed (${short(before.revision)} → ${short(after.revision)})`);
       }
       forward.push({ action: 'update', app: name, before, after, changes });
     }
@@ -191,6 +193,15 @@ function flatten(spec: AppSpec): Map<string, string> {
   out.set('process.cwd', spec.process.cwd);
   for (const name of Object.keys(spec.process.env).sort()) {
     out.set(`env.${name}`, quote(spec.process.env[name] ?? ''));
+  }
+  // A reference shows where the secret comes from, never its value.
+  for (const [name, ref] of Object.entries(spec.process.secretRefs ?? {}).sort(([a], [b]) =>
+    a.localeCompare(b),
+  )) {
+    out.set(
+      `env.${name}`,
+      'vault' in ref ? `secret vault:${ref.vault.path}#${ref.vault.key}` : `secret ${ref.file}#${ref.key}`,
+    );
   }
   out.set('port', String(spec.port));
   out.set('replicas', String(spec.replicas));

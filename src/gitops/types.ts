@@ -12,7 +12,17 @@ export interface DesiredApp {
   readonly specHash: string;
   /** Where the document was found, for messages: repository-relative path and line. */
   readonly source: { readonly file: string; readonly line: number };
+  /**
+   * The decrypted values of `spec.process.secretRefs`, in memory only: handed to the instances' environment,
+   * never stored, logged, shown or diffed (only their digest reaches `specHash`).
+   */
+  readonly secretEnv?: Readonly<Record<string, string>>;
 }
+
+/** A reference to a secret: a key of a SOPS file in the repository, or a key of a Vault KV v2 secret. */
+export type SecretRefSpec =
+  | { readonly file: string; readonly key: string }
+  | { readonly vault: { readonly path: string; readonly key: string } };
 
 export interface AppSpec {
   readonly process: {
@@ -20,6 +30,8 @@ export interface AppSpec {
     /** Relative to the repository root, at the revision being deployed. */
     readonly cwd: string;
     readonly env: Readonly<Record<string, string>>;
+    /** Variables whose values come from secrets, resolved by the controller at apply time. */
+    readonly secretRefs?: Readonly<Record<string, SecretRefSpec>>;
   };
   /** Where the router serves this app on this host. */
   readonly port: number;

@@ -1,10 +1,17 @@
 // Starting the controller: the store, the supervisor and router (started detached, or re-adopted when they
 // already run), the reconcile loops, and the HTTP API with the Git webhook. Used by `plumbline up` and tests.
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { buildServer, type PlumblineServer } from '../server/app.js';
 import { createMetrics } from '../server/metrics.js';
+import {
+  createSecretResolver,
+  loadIdentity,
+  type SecretResolver,
+  vaultOptionsFromEnv,
+} from '../sops/index.js';
 import { type ControllerStore, openControllerStore } from '../store/controller-store.js';
 import { ensureRouter } from '../targets/local/router/client.js';
 import { ensureSupervisor } from '../targets/local/supervisor/client.js';
@@ -26,6 +33,9 @@ export interface UpOptions {
   /** How often a release folder is compared with Git, per app (default 60 s). */
   readonly releaseCheckMs?: number;
   readonly healthDeadlineMs?: number;
+  /** The controller's age identity for SOPS secrets: a file, or the name of an environment variable. */
+  readonly ageIdentityFile?: string;
+  readonly ageIdentityEnv?: string;
   /** The supervisor's and router's entry points (default: beside their clients in dist/; tests from sources set them). */
   readonly scripts?: { readonly supervisor?: string; readonly router?: string };
 }
@@ -44,6 +54,7 @@ export async function up(options: UpOptions): Promise<Running> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const { logger } = options;
+  const secrets = await secretResolver(options);
   const store = await openControllerStore({ dataDir });
   const supervisor = await ensureSupervisor({
     dir: join(dataDir, 'supervisor'),
@@ -75,6 +86,7 @@ export async function up(options: UpOptions): Promise<Running> {
     supervisor: supervisor.client,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
     ...(options.releaseCheckMs === undefined ? {} : { releaseCheckMs: options.releaseCheckMs }),
+    ...(secrets === undefined ? {} : { secrets }),
   });
   const server = buildServer({ store, controller, logger, metrics });
   registerWebhook(server, controller, options);
@@ -91,6 +103,33 @@ export async function up(options: UpOptions): Promise<Running> {
       await store.close();
     },
   };
+}
+
+/**
+ * The resolver of Apps' secret references: SOPS files need the age identity named at start-up (a file or an
+ * environment variable, never the repository), Vault needs VAULT_ADDR and credentials. Neither: none.
+ */
+async function secretResolver(options: UpOptions): Promise<SecretResolver | undefined> {
+  const vault = vaultOptionsFromEnv();
+  const named = options.ageIdentityFile !== undefined || options.ageIdentityEnv !== undefined;
+  if (!named && vault === undefined) return undefined;
+  const identity = named
+    ? await loadIdentity({
+        ...(options.ageIdentityFile === undefined ? {} : { file: options.ageIdentityFile }),
+        ...(options.ageIdentityEnv === undefined ? {} : { envVar: options.ageIdentityEnv }),
+      })
+    : undefined;
+  return createSecretResolver({
+    ...(identity === undefined ? { digestKey: digestKey(resolve(options.dataDir)) } : { identity }),
+    ...(vault === undefined ? {} : { vault }),
+  });
+}
+
+/** A random key kept in the data directory (0600): secret digests stay the same across restarts. */
+function digestKey(dataDir: string): Uint8Array {
+  const file = join(dataDir, 'secret-digest.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  return readFileSync(file);
 }
 
 /** `POST /api/v1/webhooks/git`: GitHub, Gitea or GitLab push events, signature verified over the raw body. */

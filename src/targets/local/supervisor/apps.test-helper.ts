@@ -22,6 +22,7 @@ const SERVER = `
 import { createServer } from 'node:http';
 const server = createServer((req, res) => {
   if (req.url === '/healthz') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); return; }
+  if (req.url.startsWith('/env/')) { res.writeHead(200); res.end(process.env[req.url.slice(5)] ?? ''); return; }
   res.writeHead(404); res.end();
 });
 server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening on ' + process.env.PORT));

@@ -47,7 +47,21 @@ export const instanceSpecSchema = z.strictObject({
   port: z.int().min(1).max(65535),
   /** How long a stop waits after SIGTERM before SIGKILL; the supervisor's default when absent. */
   graceMs: z.int().min(0).max(3_600_000).optional(),
+  /**
+   * Decrypted secrets for the environment: kept in the supervisor's memory and the process's environment
+   * only — never in its state file, never in what `list` and `get` answer (see `publicSpec`).
+   */
+  secretEnv: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string())
+    .optional(),
 });
+
+/** A spec without its secrets: what is persisted and what the admin API shows. */
+export function publicSpec(spec: InstanceSpec): InstanceSpec {
+  if (spec.secretEnv === undefined) return spec;
+  const { secretEnv: _hidden, ...rest } = spec;
+  return rest;
+}
 
 export type InstanceSpec = z.infer<typeof instanceSpecSchema>;
 

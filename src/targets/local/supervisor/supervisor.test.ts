@@ -320,6 +320,35 @@ describe('Supervisor', () => {
     expect(instance.reason).toContain('does not exist');
   });
 
+  it('gives an instance its secrets, but never persists or shows them', async () => {
+    const saved: string[] = [];
+    const sup = make({ persist: async (specs) => void saved.push(JSON.stringify([...specs.values()])) });
+    const port = await freePort();
+    const planted = 'planted-secret-value-6f1c';
+    const { instance } = await sup.start(
+      'dev/web/abc/0',
+      spec(apps.server, port, { env: { PLAIN: 'p' }, secretEnv: { DB_PASSWORD: planted } }),
+    );
+    expect(JSON.stringify(instance)).not.toContain(planted);
+    expect(JSON.stringify(sup.list())).not.toContain(planted);
+    expect(JSON.stringify(sup.get('dev/web/abc/0'))).not.toContain(planted);
+    expect(saved.join('\n')).not.toContain(planted);
+    expect(saved.join('\n')).toContain('PLAIN');
+    await waitHealthy(`http://127.0.0.1:${port}/healthz`, {
+      intervalMs: 50,
+      timeoutMs: 500,
+      deadlineMs: 10_000,
+    });
+    const answer = await fetch(`http://127.0.0.1:${port}/env/DB_PASSWORD`);
+    expect(await answer.text()).toBe(planted);
+    // The same spec again (secrets included) is the same instance, not a conflict.
+    const again = await sup.start(
+      'dev/web/abc/0',
+      spec(apps.server, port, { env: { PLAIN: 'p' }, secretEnv: { DB_PASSWORD: planted } }),
+    );
+    expect(again.created).toBe(false);
+  });
+
   it('persists the specs that should run, before answering', async () => {
     const saved: string[][] = [];
     const sup = make({ persist: async (specs) => void saved.push([...specs.keys()]) });

@@ -11,6 +11,7 @@ import {
   type InstanceStatus,
   isInstanceId,
   parseInstanceId,
+  publicSpec,
   sameSpec,
 } from './protocol.js';
 
@@ -73,6 +74,7 @@ export function instanceEnv(
   return {
     ...env,
     ...spec.env,
+    ...spec.secretEnv,
     PORT: String(spec.port),
     PLUMBLINE_INSTANCE: id,
     PLUMBLINE_SUPERVISOR_DIR: dir,
@@ -254,7 +256,7 @@ export class Supervisor {
   specs(): Map<string, InstanceSpec> {
     const specs = new Map<string, InstanceSpec>();
     for (const instance of this.#instances.values()) {
-      if (instance.stopping === undefined) specs.set(instance.id, instance.spec);
+      if (instance.stopping === undefined) specs.set(instance.id, publicSpec(instance.spec));
     }
     return specs;
   }
@@ -300,7 +302,7 @@ export class Supervisor {
   #status(instance: Instance): InstanceStatus {
     const status: InstanceStatus = {
       id: instance.id,
-      spec: instance.spec,
+      spec: publicSpec(instance.spec),
       state: instance.state,
       restarts: instance.restarts,
       logFile: instance.logFile,
