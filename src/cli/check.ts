@@ -31,7 +31,7 @@ export function registerCheck(program: Command): void {
       'scan for secrets (and, later, vulnerable dependencies, insecure code, policy) and gate on findings',
     )
     .argument('[path]', 'folder to scan', '.')
-    .option('--only <analyzers>', 'run only these analyzers, comma-separated (secrets, deps)')
+    .option('--only <analyzers>', 'run only these analyzers, comma-separated (secrets, deps, policy)')
     .option('--staged', 'scan the lines staged in the Git index (for a pre-commit hook)')
     .option(
       '--history [range]',

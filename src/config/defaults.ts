@@ -4,7 +4,7 @@ import type { CheckSpec } from './schema.js';
 
 export const DEFAULT_CHECK_SPEC: CheckSpec = {
   failOn: 'high',
-  analyzers: ['secrets', 'deps'],
+  analyzers: ['secrets', 'deps', 'policy'],
   paths: { include: [], exclude: [] },
   maxFileSize: 10 * 1024 * 1024,
   deps: { online: false, osvUrl: 'https://api.osv.dev', fixableOnly: false, includeDev: true },

@@ -20,7 +20,7 @@ describe('parseConfig', () => {
   it('applies defaults when there is no Check', () => {
     const c = parseConfig('', 'plumbline.yaml');
     expect(c.check.failOn).toBe('high');
-    expect(c.check.analyzers).toEqual(['secrets', 'deps']);
+    expect(c.check.analyzers).toEqual(['secrets', 'deps', 'policy']);
     expect(c.check.maxFileSize).toBe(10 * 1024 * 1024);
   });
 

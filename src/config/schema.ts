@@ -6,7 +6,7 @@ import { parseDuration } from '../gitops/duration.js';
 
 export const API_VERSION = 'plumbline.dev/v1alpha1';
 
-export const ANALYZER_NAMES = ['secrets', 'deps'] as const;
+export const ANALYZER_NAMES = ['secrets', 'deps', 'policy'] as const;
 export type AnalyzerName = (typeof ANALYZER_NAMES)[number];
 
 const severity = z.enum(SEVERITIES);
