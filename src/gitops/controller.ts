@@ -9,6 +9,16 @@ import type { Logger } from 'pino';
 import type { EnvironmentDocument } from '../config/schema.js';
 import type { PlumblineError } from '../errors.js';
 import {
+  describeResource,
+  evaluate,
+  loadPolicies,
+  type PolicyResource,
+  policyLabel,
+  readEnvironmentDocuments,
+  readEnvironmentManifests,
+  type Verdict,
+} from '../policy/index.js';
+import {
   CONTROLLER_EVENT,
   type ControllerApi,
   type ControllerEvent,
@@ -259,6 +269,29 @@ export class Controller implements ControllerApi {
     }
   }
 
+  /** The policy verdicts on an environment's documents at a revision (nothing when it has no policies). */
+  async #judge(env: EnvironmentDocument, release: string, signal: AbortSignal): Promise<Verdict[]> {
+    const policies = loadPolicies(release);
+    if (policies.instances.length === 0) return [];
+    const resources = await environmentResources(release, env, signal);
+    const live = (await this.#options.store.getEnvironment(env.metadata.name))?.liveRevision;
+    const previous =
+      live === null || live === undefined ? undefined : join(this.#options.dataDir, 'releases', live);
+    if (previous !== undefined && existsSync(previous)) {
+      const before = new Map(
+        (await environmentResources(previous, env, signal).catch(() => [])).map((r) => [
+          resourceKey(r),
+          r.doc,
+        ]),
+      );
+      for (const [index, resource] of resources.entries()) {
+        const old = before.get(resourceKey(resource));
+        if (old !== undefined && old !== null) resources[index] = { ...resource, oldObject: old };
+      }
+    }
+    return evaluate(policies, resources);
+  }
+
   /** Each app with secret references, with its secrets resolved (`secretEnv`) and folded into its hash. */
   async #resolveSecrets(
     apps: readonly DesiredApp[],
@@ -387,6 +420,61 @@ export class Controller implements ControllerApi {
         commit,
       );
     }
+
+    // policy: the repository's policies judge the environment's documents as written in Git, with the
+    // live revision's as oldObject — the same engine and inputs as `plumbline check`'s policy analyzer
+    let verdicts: Verdict[];
+    try {
+      verdicts = await this.#judge(env, release, signal);
+    } catch (error) {
+      return fail(
+        {
+          phase: 'validate',
+          reason: 'InvalidPolicy',
+          message: `${messageOf(error)}; the previous revision keeps running until a commit fixes it`,
+          terminal: true,
+        },
+        commit,
+      );
+    }
+    const denied = verdicts.filter(
+      (v) => v.action === 'Deny' && (v.result === 'fail' || v.result === 'error'),
+    );
+    for (const v of verdicts) {
+      if (v.result !== 'fail' && v.result !== 'error') continue;
+      const text = verdictText(v, environment);
+      if (v.action === 'Warn') log2.warn({ policy: v.policy, file: v.file, line: v.line }, text);
+      else if (v.action === 'Audit')
+        log2.info({ policy: v.policy, file: v.file, line: v.line, audit: true }, text);
+      if (v.action !== 'Deny') {
+        this.#emit({
+          type: `policy.${v.action.toLowerCase()}`,
+          environment,
+          revision: commit,
+          message: text,
+        });
+      }
+    }
+    if (denied.length > 0) {
+      const shown = denied
+        .slice(0, 3)
+        .map((v) => verdictText(v, environment))
+        .join('; ');
+      const more = denied.length > 3 ? ` (and ${denied.length - 3} more)` : '';
+      this.#emit({ type: 'policy.denied', environment, revision: commit, message: `${shown}${more}` });
+      return fail(
+        {
+          phase: 'validate',
+          reason: 'PolicyDenied',
+          message: `${shown}${more}; the previous revision keeps running until a commit fixes it`,
+          terminal: true,
+        },
+        commit,
+      );
+    }
+    const warned = verdicts.filter(
+      (v) => v.action === 'Warn' && (v.result === 'fail' || v.result === 'error'),
+    );
 
     // secrets: decrypted into memory for the instances; only a keyed digest of them reaches the spec hash,
     // so a changed secret redeploys the apps that use it
@@ -530,6 +618,16 @@ export class Controller implements ControllerApi {
                 'Synced',
                 `${rendered.apps.length} app(s) at ${commit.slice(0, 12)}`,
               ),
+              ...(warned.length === 0
+                ? []
+                : [
+                    condition(
+                      'PolicyWarnings',
+                      'True',
+                      'PolicyWarn',
+                      warned.map((v) => verdictText(v, environment)).join('; '),
+                    ),
+                  ]),
             ],
     });
     return { ok: true, plan };
@@ -656,6 +754,40 @@ export class Controller implements ControllerApi {
   #emit(event: Omit<ControllerEvent, 'at'>): void {
     this.events.emit(CONTROLLER_EVENT, { ...event, at: new Date().toISOString() } satisfies ControllerEvent);
   }
+}
+
+/** The documents of one environment as the policy analyzer reads them: its Environment, then its folder's. */
+async function environmentResources(
+  repoDir: string,
+  env: EnvironmentDocument,
+  signal: AbortSignal,
+): Promise<PolicyResource[]> {
+  const written = readEnvironmentDocuments(repoDir).find((e) => e.name === env.metadata.name);
+  const manifests = await readEnvironmentManifests(repoDir, env, {
+    ...(written === undefined
+      ? {}
+      : {
+          environmentDocument: written.doc,
+          environmentSource: { file: 'plumbline.yaml', line: written.line },
+        }),
+    signal,
+  });
+  return [...manifests.resources];
+}
+
+function resourceKey(resource: PolicyResource): string {
+  const doc = resource.doc as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
+  return `${String(doc?.kind)}/${String(doc?.metadata?.namespace ?? '')}/${String(doc?.metadata?.name)}`;
+}
+
+/**
+ * A verdict in the words of `plumbline check`'s finding for it (the resource, the message, the action and
+ * policy, the environment), then where the document is.
+ */
+function verdictText(v: Verdict, environment: string): string {
+  const what = v.result === 'error' ? `policy could not be evaluated: ${v.message}` : v.message;
+  const where = v.validation === undefined ? '' : `, validation ${v.validation}`;
+  return `${describeResource(v.resource)}: ${what} (${v.action}: ${policyLabel(v)}${where}; environment ${environment}) at ${v.file}:${v.line}`;
 }
 
 function condition(type: string, status: 'True' | 'False', reason: string, message: string) {
