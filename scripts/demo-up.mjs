@@ -59,6 +59,8 @@ const running = await up({
   port: 0,
   logger: createLogger({ level: 'warn' }),
   intervalMs: 2000,
+  // The demo's age identity (public on purpose): production's greeting is a SOPS secret in the repository.
+  ageIdentityFile: join(root, 'examples/keys/demo.agekey'),
 });
 for (const env of ['staging', 'production']) {
   await until(
@@ -68,7 +70,11 @@ for (const env of ['staging', 'production']) {
 }
 console.log(`  API:        ${running.url}/api/v1/environments   (plumbline status --server ${running.url})`);
 console.log('  staging:    http://127.0.0.1:18080/  →', await get('http://127.0.0.1:18080/'));
-console.log('  production: http://127.0.0.1:18081/  →', await get('http://127.0.0.1:18081/'));
+console.log(
+  '  production: http://127.0.0.1:18081/  →',
+  await get('http://127.0.0.1:18081/'),
+  '  (GREETING from secrets/demo-app.sops.yaml, decrypted in memory)',
+);
 
 say('commit a new greeting to staging, with requests running the whole time');
 let ok = 0;
@@ -108,6 +114,26 @@ const back = await until('it to come back', async () => {
 console.log(
   `  back as pid ${back.pid} after ${back.restarts} restart(s); staging still answers: ${await get('http://127.0.0.1:18080/')}`,
 );
+
+say('commit production with 1 replica: the policy production-replicas (Deny) refuses it');
+const prod = join(repo, 'deploy/production/web.yaml');
+const before = readFileSync(prod, 'utf8');
+writeFileSync(prod, before.replace('replicas: 2', 'replicas: 1'));
+git('commit', '-q', '-am', 'production: one replica is enough');
+const refused = await until('the policy verdict', async () => {
+  const env = await running.store.getEnvironment('production');
+  const ready = env?.conditions.find((c) => c.type === 'Ready');
+  return ready?.reason === 'PolicyDenied' ? ready : undefined;
+});
+console.log(`  status: ${refused.reason}: ${refused.message}`);
+console.log('  production still answers:', await get('http://127.0.0.1:18081/'));
+writeFileSync(prod, before);
+git('commit', '-q', '-am', 'production: back to two replicas');
+await until(
+  'production to be Synced again',
+  async () => (await running.store.getEnvironment('production'))?.phase === 'Synced',
+);
+console.log('  reverted: production is Synced again');
 
 async function shutdown() {
   say('stopping the controller, the supervisor (and its apps) and the router');

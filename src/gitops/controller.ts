@@ -74,6 +74,7 @@ export class Controller implements ControllerApi {
   readonly #releaseChecked = new Map<string, number>();
   #environments: EnvironmentDocument[] = [];
   #abort = new AbortController();
+  #fetching: Promise<void> = Promise.resolve();
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -741,7 +742,20 @@ export class Controller implements ControllerApi {
   }
 
   /** Fetches the branch and materialises its head into a release folder (once per commit). */
-  async #fetch(signal: AbortSignal): Promise<{ commit: string; release: string }> {
+  /**
+   * Fetches and materialises the branch head, one caller at a time: every environment's loop shares the one
+   * mirror and release folders, and two git fetches at once fight over the mirror's ref locks.
+   */
+  #fetch(signal: AbortSignal): Promise<{ commit: string; release: string }> {
+    const run = this.#fetching.then(() => this.#fetchNow(signal));
+    this.#fetching = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #fetchNow(signal: AbortSignal): Promise<{ commit: string; release: string }> {
     await this.#source.sync(signal);
     const commit = await this.#source.resolve(this.#options.branch, signal);
     const releases = join(this.#options.dataDir, 'releases');
