@@ -1,14 +1,24 @@
 // The local target: each App instance is a process owned by the supervisor, behind the router. A deploy
 // starts the new instances, waits for their health checks, switches the router (which confirms), then stops
-// the old instances — so a bad revision never takes traffic and the old one keeps serving.
+// the old instances — so a bad revision never takes traffic and the old one keeps serving. A progressive
+// rollout (src/rollouts) uses the first and last parts on their own: startRevision and stopInstances.
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { DesiredApp } from '../../gitops/types.js';
-import type { DeployResult, LiveApp, Target } from '../types.js';
+import type {
+  DeployResult,
+  LiveApp,
+  RevisionInstance,
+  RevisionTarget,
+  StartRevisionOptions,
+  StartRevisionResult,
+  Target,
+} from '../types.js';
 import { waitHealthy } from './health.js';
 import type { RouterClient } from './router/client.js';
 import { RouterError } from './router/protocol.js';
 import type { SupervisorClient } from './supervisor/client.js';
+import type { InstanceStatus } from './supervisor/protocol.js';
 
 export interface LocalTargetOptions {
   readonly supervisor: SupervisorClient;
@@ -27,7 +37,7 @@ export function instanceId(
   return `${app.environment}/${app.name}/h${app.specHash.slice(0, 12)}/${index}`;
 }
 
-export class LocalTarget implements Target {
+export class LocalTarget implements Target, RevisionTarget {
   readonly #supervisor: SupervisorClient;
   readonly #router: RouterClient;
   readonly #deadlineMs: number;
@@ -54,12 +64,69 @@ export class LocalTarget implements Target {
   async deploy(app: DesiredApp, releaseDir: string, signal: AbortSignal): Promise<DeployResult> {
     const prefix = `${app.environment}/${app.name}/`;
     const existing = (await this.#supervisor.list({ signal })).filter((i) => i.id.startsWith(prefix));
-    const wanted = Array.from({ length: app.spec.replicas }, (_, i) => instanceId(app, i));
+    const started = await this.#startRevision(app, releaseDir, existing, { signal });
+    if (!started.ok) return started;
+    const wanted = started.instances.map((i) => i.id);
     const old = existing.filter((i) => !wanted.includes(i.id));
+
+    try {
+      await this.#router.setRoutes(
+        app.spec.port,
+        `${app.environment}/${app.name}`,
+        started.instances.map((instance) => ({ ...instance, weight: 1 })),
+        { signal },
+      );
+    } catch (error) {
+      // The port cannot be served (something else listens there): this app fails, the others go on.
+      if (!(error instanceof RouterError) || error.status !== 409) throw error;
+      for (const id of wanted) {
+        if (!existing.some((i) => i.id === id)) await this.#supervisor.stop(id, this.#graceMs, { signal });
+      }
+      return {
+        ok: false,
+        reason: 'PortUnavailable',
+        message: `${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}; the previous revision keeps serving`,
+      };
+    }
+    for (const instance of old) await this.#supervisor.stop(instance.id, this.#graceMs, { signal });
+    return { ok: true, instances: wanted };
+  }
+
+  async startRevision(
+    app: DesiredApp,
+    releaseDir: string,
+    options: StartRevisionOptions,
+  ): Promise<StartRevisionResult> {
+    const prefix = `${app.environment}/${app.name}/`;
+    const existing = (await this.#supervisor.list({ signal: options.signal })).filter((i) =>
+      i.id.startsWith(prefix),
+    );
+    return await this.#startRevision(app, releaseDir, existing, options);
+  }
+
+  instanceIds(app: DesiredApp): string[] {
+    return Array.from({ length: app.spec.replicas }, (_, i) => instanceId(app, i));
+  }
+
+  async stopInstances(ids: readonly string[], signal: AbortSignal): Promise<void> {
+    await Promise.all(ids.map((id) => this.#supervisor.stop(id, this.#graceMs, { signal })));
+  }
+
+  /** Starts the replicas that are not running yet and waits for all to be healthy; `existing`: the app's instances. */
+  async #startRevision(
+    app: DesiredApp,
+    releaseDir: string,
+    existing: readonly InstanceStatus[],
+    options: StartRevisionOptions,
+  ): Promise<StartRevisionResult> {
+    const { signal } = options;
+    const avoid = new Set([app.spec.port, ...(options.avoidPorts ?? [])]);
+    const revision = options.revision ?? app.revision.slice(0, 12);
+    const wanted = this.instanceIds(app);
     const started: { id: string; port: number }[] = [];
     for (const id of wanted) {
       const running = existing.find((i) => i.id === id);
-      const port = running?.spec.port ?? (await freePort((p) => p === app.spec.port || this.#isReserved(p)));
+      const port = running?.spec.port ?? (await freePort((p) => avoid.has(p) || this.#isReserved(p)));
       if (running === undefined) {
         await this.#supervisor.start(
           id,
@@ -67,6 +134,8 @@ export class LocalTarget implements Target {
             command: [...app.spec.process.command],
             cwd: join(releaseDir, app.spec.process.cwd),
             env: { ...app.spec.process.env, PORT: String(port) },
+            // Decrypted secrets: the supervisor keeps them in memory only (never in its state file or answers).
+            ...(app.secretEnv === undefined ? {} : { secretEnv: { ...app.secretEnv } }),
             port,
             graceMs: this.#graceMs,
           },
@@ -107,33 +176,12 @@ export class LocalTarget implements Target {
         message: `instance ${failed.id} did not pass its health check (${app.spec.health.http.path}) within ${Math.round(this.#deadlineMs / 1000)}s: ${failed.result.error ?? `HTTP ${failed.result.status}`}${exit}; the previous revision keeps serving`,
       };
     }
-
-    try {
-      await this.#router.setRoutes(
-        app.spec.port,
-        `${app.environment}/${app.name}`,
-        started.map(({ id, port }) => ({
-          id,
-          url: `http://127.0.0.1:${port}`,
-          revision: app.revision.slice(0, 12),
-          weight: 1,
-        })),
-        { signal },
-      );
-    } catch (error) {
-      // The port cannot be served (something else listens there): this app fails, the others go on.
-      if (!(error instanceof RouterError) || error.status !== 409) throw error;
-      for (const { id } of started) {
-        if (!existing.some((i) => i.id === id)) await this.#supervisor.stop(id, this.#graceMs, { signal });
-      }
-      return {
-        ok: false,
-        reason: 'PortUnavailable',
-        message: `${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}; the previous revision keeps serving`,
-      };
-    }
-    for (const instance of old) await this.#supervisor.stop(instance.id, this.#graceMs, { signal });
-    return { ok: true, instances: wanted };
+    return {
+      ok: true,
+      instances: started.map(
+        ({ id, port }): RevisionInstance => ({ id, url: `http://127.0.0.1:${port}`, revision }),
+      ),
+    };
   }
 
   async #waitInstanceHealthy(

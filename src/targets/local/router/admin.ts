@@ -3,6 +3,7 @@
 import { chmod } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type RouterLog, silentLog } from './log.js';
+import { LATENCY_BUCKETS, parseRouterMetrics } from './metrics.js';
 import {
   type AdminErrorKind,
   describeZodError,
@@ -10,6 +11,7 @@ import {
   portSchema,
   RouterError,
   routeBodySchema,
+  type StatsResponse,
 } from './protocol.js';
 import type { Router } from './router.js';
 
@@ -76,6 +78,21 @@ async function handle(
     if (method !== 'GET') return sendError(res, methodNotAllowed(method, path));
     return sendJson(res, 200, router.routes());
   }
+  if (path === '/v1/stats') {
+    if (method !== 'GET') return sendError(res, methodNotAllowed(method, path));
+    const monotonicMs = performance.now();
+    const body: StatsResponse = {
+      pid: process.pid,
+      startedAt,
+      monotonicMs,
+      generation: router.generation,
+      bucketBounds: [...LATENCY_BUCKETS],
+      // Read back from the exposition: the router keeps its counters private, and /metrics and this
+      // snapshot then come from the one code path.
+      series: parseRouterMetrics(router.metricsText()),
+    };
+    return sendJson(res, 200, body);
+  }
   if (path === '/metrics') {
     if (method !== 'GET') return sendError(res, methodNotAllowed(method, path));
     const text = router.metricsText();
@@ -100,7 +117,7 @@ async function handle(
       if (!body.success) {
         return sendError(res, new RouterError('bad_request', 400, describeZodError(body.error)));
       }
-      const result = await router.setRoutes(port.data, body.data.app, body.data.backends);
+      const result = await router.setRoutes(port.data, body.data.app, body.data.backends, body.data.options);
       return sendJson(res, 200, result);
     }
     if (method === 'DELETE') {

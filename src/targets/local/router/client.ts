@@ -13,12 +13,15 @@ import {
   type HealthResponse,
   healthResponseSchema,
   type RemoveRouteResponse,
+  type RouteOptions,
   RouterError,
   type RouteTable,
   removeRouteResponseSchema,
   routeTableSchema,
   type SetRouteResponse,
+  type StatsResponse,
   setRouteResponseSchema,
+  statsResponseSchema,
 } from './protocol.js';
 
 export interface RouterClientOptions {
@@ -29,6 +32,11 @@ export interface RouterClientOptions {
 
 export interface CallOptions {
   readonly signal?: AbortSignal;
+}
+
+export interface SetRoutesOptions extends CallOptions {
+  /** The route's stickiness and header route; a route set without them has none. */
+  readonly route?: RouteOptions;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -57,12 +65,12 @@ export class RouterClient {
     port: number,
     app: string,
     backends: readonly BackendInput[],
-    options: CallOptions = {},
+    options: SetRoutesOptions = {},
   ): Promise<SetRouteResponse> {
     return this.#json(
       'PUT',
       `/v1/routes/${port}`,
-      { app, backends },
+      options.route === undefined ? { app, backends } : { app, backends, options: options.route },
       setRouteResponseSchema,
       this.#timeoutMs,
       options.signal,
@@ -79,6 +87,11 @@ export class RouterClient {
       Math.max(this.#timeoutMs, REMOVE_TIMEOUT_MS),
       options.signal,
     );
+  }
+
+  /** Every revision's request, error and latency counters, with the router's monotonic time. */
+  stats(options: CallOptions = {}): Promise<StatsResponse> {
+    return this.#json('GET', '/v1/stats', undefined, statsResponseSchema, this.#timeoutMs, options.signal);
   }
 
   /** The Prometheus text exposition. */

@@ -21,11 +21,34 @@ export const backendSchema = z.strictObject({
 export type Backend = z.output<typeof backendSchema>;
 export type BackendInput = z.input<typeof backendSchema>;
 
+/** An HTTP header name (a token, RFC 9110 §5.1). */
+const headerNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, 'must be an HTTP header name, e.g. X-Canary');
+
+/**
+ * How a route treats some requests besides the weighted pick (a canary sets these). `stickiness: cookie`:
+ * the router names the revision that answered in a cookie, and a request carrying it goes to that revision
+ * while it has weight. `headerRoute`: a request whose header `name` equals `value` goes only to `revision`.
+ */
+export const routeOptionsSchema = z.strictObject({
+  stickiness: z.literal('cookie').optional(),
+  headerRoute: z
+    .strictObject({
+      name: headerNameSchema,
+      value: z.string().min(1).max(4096),
+      revision: z.string().min(1).max(256),
+    })
+    .optional(),
+});
+export type RouteOptions = z.infer<typeof routeOptionsSchema>;
+
 /** The body of `PUT /v1/routes/:port`. */
 export const routeBodySchema = z
   .strictObject({
     app: z.string().min(1).max(256),
     backends: z.array(backendSchema).max(1024),
+    options: routeOptionsSchema.optional(),
   })
   .superRefine((body, ctx) => {
     const seen = new Set<string>();
@@ -56,6 +79,7 @@ export const routeStatusSchema = z.object({
   /** The generation that last set this route. */
   generation: z.int(),
   backends: z.array(backendStatusSchema),
+  options: routeOptionsSchema.optional(),
 });
 export type RouteStatus = z.infer<typeof routeStatusSchema>;
 
@@ -87,6 +111,33 @@ export const healthResponseSchema = z.object({
 });
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 
+/** One (app, port, revision)'s counters since the router started; `buckets` per bucket, +Inf last. */
+export const revisionStatsSchema = z.object({
+  app: z.string(),
+  port: z.int(),
+  revision: z.string(),
+  requests: z.int().min(0),
+  /** 5xx answers and failed backend connections (each attempt counts). */
+  errors: z.int().min(0),
+  durationSum: z.number().min(0),
+  buckets: z.array(z.int().min(0)),
+});
+export type RevisionStats = z.infer<typeof revisionStatsSchema>;
+
+/** The body of `GET /v1/stats`: a snapshot of every revision's counters, for canary analysis. */
+export const statsResponseSchema = z.object({
+  /** With startedAt, tells a restarted router (whose counters began again at 0) from the same one. */
+  pid: z.int(),
+  startedAt: z.string(),
+  /** When the snapshot was taken, in ms on the router's monotonic clock (performance.now()). */
+  monotonicMs: z.number(),
+  generation: z.int(),
+  /** The latency buckets' upper bounds in seconds; each series has one more count, for +Inf. */
+  bucketBounds: z.array(z.number()),
+  series: z.array(revisionStatsSchema),
+});
+export type StatsResponse = z.infer<typeof statsResponseSchema>;
+
 export const errorResponseSchema = z.object({ error: z.string(), message: z.string() });
 
 /** The error kinds the admin API answers with (`error` in the body). */
@@ -103,7 +154,12 @@ export const stateSchema = z.object({
   version: z.literal(1),
   generation: z.int().min(0),
   routes: z.array(
-    z.object({ port: z.int().min(1).max(65535), app: z.string(), backends: z.array(backendSchema) }),
+    z.object({
+      port: z.int().min(1).max(65535),
+      app: z.string(),
+      backends: z.array(backendSchema),
+      options: routeOptionsSchema.optional(),
+    }),
   ),
 });
 export type RouterState = z.infer<typeof stateSchema>;

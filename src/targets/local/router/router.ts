@@ -1,5 +1,6 @@
 // The in-process router: one HTTP listener per port, each forwarding to the current backends of its route by
-// smooth weighted round robin, with atomic table swaps that let in-flight requests drain, and metrics.
+// smooth weighted round robin (or, for a sticky client or a header-routed request, to one revision's), with
+// atomic table swaps that let in-flight requests drain, and metrics.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -11,16 +12,22 @@ import {
   type BackendInput,
   backendSchema,
   describeZodError,
+  type RouteOptions,
   RouterError,
   type RouterState,
   type RouteTable,
+  routeOptionsSchema,
 } from './protocol.js';
 import {
+  cookieValue,
   endToEndHeaderRecord,
   forwardedRequest,
   isConnectionFailure,
   pickWeighted,
   shouldRetry,
+  stickyCookie,
+  stickyCookieName,
+  stickyCookieValue,
 } from './routing.js';
 
 export interface RouterOptions {
@@ -47,20 +54,54 @@ export interface RemoveRouteResult {
   readonly removed: boolean;
 }
 
+/** Weights to pick from with their own round-robin state: a whole route's, or one revision's. */
+interface Lane {
+  readonly weights: readonly number[];
+  /** Smooth weighted round robin state, updated in place by each pick. */
+  readonly current: number[];
+}
+
 /** One generation of a route: the backends new requests go to. Replaced whole, never edited. */
-interface Pool {
+interface Pool extends Lane {
   readonly generation: number;
   readonly app: string;
   readonly port: number;
   readonly backends: readonly Backend[];
-  readonly weights: readonly number[];
+  readonly options: RouteOptions | undefined;
   /** Each backend's address, parsed once per table rather than once per request. */
   readonly targets: readonly BackendTarget[];
-  /** Smooth weighted round robin state, updated in place by each pick. */
-  readonly current: number[];
   /** The metric labels per backend (and for requests no backend took), made once per table. */
   readonly labels: readonly MetricLabels[];
   readonly noBackendLabels: MetricLabels;
+  readonly sticky: Sticky | undefined;
+  readonly header: HeaderRoute | undefined;
+}
+
+/** Sticky sessions of a route, made once per table. */
+interface Sticky {
+  readonly cookie: string;
+  /** A lane per revision that has weight, by its cookie value: a pinned client goes there. */
+  readonly lanes: ReadonlyMap<string, Lane>;
+  /** Per backend: its revision's cookie value, and the Set-Cookie header that pins a client to it. */
+  readonly values: readonly string[];
+  readonly setCookie: readonly string[];
+}
+
+/** Requests whose header `name` (lower case) equals `value` go to the lane of one revision only. */
+interface HeaderRoute {
+  readonly name: string;
+  readonly value: string;
+  readonly lane: Lane;
+}
+
+/** Where one request's picks come from; `strict`: never fall back to the whole route. */
+interface Choice {
+  readonly lane: Lane;
+  readonly strict: boolean;
+  /** Whether the answer pins the client (a sticky route, a request not routed by header). */
+  readonly sticky: boolean;
+  /** The sticky cookie the client sent, if the route is sticky. */
+  readonly pinned: string | undefined;
 }
 
 interface BackendTarget {
@@ -125,23 +166,30 @@ export class Router {
   }
 
   /**
-   * Points `port` at `backends` (binding the port first when it is new). Resolves once the new table is in
-   * force: requests arriving after that go to the new backends; those in flight finish where they are.
+   * Points `port` at `backends` (binding the port first when it is new), with the route's `options`
+   * (stickiness, a header route; none unless given). Resolves once the new table is in force: requests
+   * arriving after that go to the new backends; those in flight finish where they are.
    */
-  async setRoutes(port: number, app: string, backends: readonly BackendInput[]): Promise<SetRoutesResult> {
+  async setRoutes(
+    port: number,
+    app: string,
+    backends: readonly BackendInput[],
+    options?: RouteOptions,
+  ): Promise<SetRoutesResult> {
     const parsed = parseBackends(backends);
+    const routeOptions = parseOptions(options);
     return await this.#serial(async () => {
       if (this.#closed) throw new RouterError('conflict', 409, 'the router is shutting down');
       let listener = this.#listeners.get(port);
       const generation = this.#generation + 1;
       if (listener === undefined) {
-        const pool = makePool(generation, app, port, parsed);
+        const pool = makePool(generation, app, port, parsed, routeOptions);
         listener = await this.#listen(port, pool);
         this.#listeners.set(listener.port, listener);
         this.#log('info', 'listen', { port: listener.port, app, host: this.#host });
       } else {
         const previous = listener.pool;
-        listener.pool = makePool(generation, app, listener.port, parsed);
+        listener.pool = makePool(generation, app, listener.port, parsed, routeOptions);
         carryWeights(previous, listener.pool);
       }
       this.#generation = generation;
@@ -151,6 +199,7 @@ export class Router {
         app,
         generation,
         backends: parsed.map((b) => ({ id: b.id, url: b.url, revision: b.revision, weight: b.weight })),
+        ...(routeOptions === undefined ? {} : { options: routeOptions }),
       });
       await this.#changed();
       return { generation, port: listener.port };
@@ -192,7 +241,7 @@ export class Router {
         try {
           const listener = await this.#listen(
             route.port,
-            makePool(this.#generation, route.app, route.port, route.backends),
+            makePool(this.#generation, route.app, route.port, route.backends, route.options),
           );
           this.#listeners.set(listener.port, listener);
           this.#log('info', 'listen', {
@@ -223,6 +272,7 @@ export class Router {
           ...backend,
           inflight: this.#upstreams.get(backend.url)?.inflight ?? 0,
         })),
+        ...(listener.pool.options === undefined ? {} : { options: listener.pool.options }),
       }));
     const named = new Set(routes.flatMap((route) => route.backends.map((backend) => backend.url)));
     const draining = [...this.#upstreams.entries()]
@@ -242,6 +292,7 @@ export class Router {
           port: listener.port,
           app: listener.pool.app,
           backends: [...listener.pool.backends],
+          ...(listener.pool.options === undefined ? {} : { options: listener.pool.options }),
         })),
     };
   }
@@ -307,7 +358,7 @@ export class Router {
     }
     listener.port = (server.address() as AddressInfo).port;
     if (pool.port !== listener.port)
-      listener.pool = makePool(pool.generation, pool.app, listener.port, pool.backends);
+      listener.pool = makePool(pool.generation, pool.app, listener.port, pool.backends, pool.options);
     return listener;
   }
 
@@ -396,9 +447,10 @@ export class Router {
     }
     const path = req.url;
     const method = req.method ?? 'GET';
+    const choice = choose(pool, req);
 
     const attempt = (number: number, sameBackendOk: boolean): void => {
-      const index = this.#pick(pool, tried, sameBackendOk);
+      const index = this.#pick(pool, choice, tried, sameBackendOk);
       const backend = index === undefined ? undefined : pool.backends[index];
       const target = index === undefined ? undefined : pool.targets[index];
       if (index === undefined || backend === undefined || target === undefined) {
@@ -455,7 +507,13 @@ export class Router {
             if (status >= 500) this.#metrics.observeError(answered);
             if (res.destroyed) return;
             if (listener.closing && !res.headersSent) res.setHeader('connection', 'close');
-            res.writeHead(status, statusMessage, endToEndHeaderRecord(headers));
+            const out = endToEndHeaderRecord(headers);
+            // A sticky route pins the client to the revision that answered, unless it is pinned there already.
+            const sticky = pool.sticky;
+            if (sticky !== undefined && choice?.sticky === true && choice.pinned !== sticky.values[index]) {
+              addSetCookie(out, sticky.setCookie[index] as string);
+            }
+            res.writeHead(status, statusMessage, out);
             res.on('drain', onDrain);
           },
           onResponseData: (paused, chunk) => {
@@ -499,12 +557,56 @@ export class Router {
     attempt(1, false);
   }
 
-  /** The next backend: weighted round robin over those not tried yet (or, when allowed, a tried one again). */
-  #pick(pool: Pool, tried: ReadonlySet<number> | undefined, sameBackendOk: boolean): number | undefined {
-    const index = pickWeighted(pool.current, pool.weights, tried);
-    if (index === undefined && sameBackendOk) return pickWeighted(pool.current, pool.weights);
-    return index;
+  /**
+   * The next backend: weighted round robin over those not tried yet in the request's lane (a pinned
+   * revision's, a header route's, or the whole route's); a pinned client whose revision has nothing left
+   * goes to the whole route; when allowed, a tried backend again.
+   */
+  #pick(
+    pool: Pool,
+    choice: Choice | undefined,
+    tried: ReadonlySet<number> | undefined,
+    sameBackendOk: boolean,
+  ): number | undefined {
+    const lane = choice?.lane ?? pool;
+    const index = pickWeighted(lane.current, lane.weights, tried);
+    if (index !== undefined) return index;
+    if (lane !== pool && choice?.strict === false) {
+      const other = pickWeighted(pool.current, pool.weights, tried);
+      if (other !== undefined) return other;
+    }
+    return sameBackendOk ? pickWeighted(lane.current, lane.weights) : undefined;
   }
+}
+
+/**
+ * Where a request's picks come from: undefined (the whole route, the common case, no allocation) unless
+ * the route routes by header or is sticky. A header-routed request is not pinned by a cookie.
+ */
+function choose(pool: Pool, req: IncomingMessage): Choice | undefined {
+  if (pool.header !== undefined && req.headers[pool.header.name] === pool.header.value) {
+    return { lane: pool.header.lane, strict: true, sticky: false, pinned: undefined };
+  }
+  const sticky = pool.sticky;
+  if (sticky === undefined) return undefined;
+  const pinned = cookieValue(req.headers.cookie, sticky.cookie);
+  const lane = pinned === undefined ? undefined : sticky.lanes.get(pinned);
+  return { lane: lane ?? pool, strict: false, sticky: true, pinned };
+}
+
+function addSetCookie(headers: Record<string, string | string[]>, cookie: string): void {
+  const existing = headers['set-cookie'];
+  if (existing === undefined) headers['set-cookie'] = cookie;
+  else headers['set-cookie'] = Array.isArray(existing) ? [...existing, cookie] : [existing, cookie];
+}
+
+function parseOptions(options: RouteOptions | undefined): RouteOptions | undefined {
+  if (options === undefined) return undefined;
+  const result = routeOptionsSchema.safeParse(options);
+  if (!result.success) throw new RouterError('bad_request', 400, `options.${describeZodError(result.error)}`);
+  const { stickiness, headerRoute } = result.data;
+  if (stickiness === undefined && headerRoute === undefined) return undefined;
+  return result.data;
 }
 
 function parseBackends(backends: readonly BackendInput[]): Backend[] {
@@ -528,17 +630,56 @@ function parseBackends(backends: readonly BackendInput[]): Backend[] {
   return parsed;
 }
 
-function makePool(generation: number, app: string, port: number, backends: readonly Backend[]): Pool {
+function makePool(
+  generation: number,
+  app: string,
+  port: number,
+  backends: readonly Backend[],
+  options: RouteOptions | undefined,
+): Pool {
   return {
     generation,
     app,
     port,
     backends: [...backends],
+    options,
     weights: backends.map((backend) => backend.weight),
     targets: backends.map((backend) => backendTarget(backend.url)),
     current: backends.map(() => 0),
     labels: backends.map((backend) => ({ app, port, revision: backend.revision })),
     noBackendLabels: { app, port, revision: NO_REVISION },
+    sticky: options?.stickiness === 'cookie' ? makeSticky(port, backends) : undefined,
+    header: options?.headerRoute === undefined ? undefined : makeHeaderRoute(options.headerRoute, backends),
+  };
+}
+
+/** A lane per revision with weight (a pinned client goes there only while its revision takes traffic). */
+function makeSticky(port: number, backends: readonly Backend[]): Sticky {
+  const values = backends.map((backend) => stickyCookieValue(backend.revision));
+  const lanes = new Map<string, Lane>();
+  for (const value of new Set(values)) {
+    const weights = backends.map((backend, index) => (values[index] === value ? backend.weight : 0));
+    if (weights.some((weight) => weight > 0)) lanes.set(value, { weights, current: backends.map(() => 0) });
+  }
+  return {
+    cookie: stickyCookieName(port),
+    lanes,
+    values,
+    setCookie: backends.map((backend) => stickyCookie(port, backend.revision)),
+  };
+}
+
+/** The revision's backends in turn, whatever their weights; none when the table has no such revision. */
+function makeHeaderRoute(
+  route: NonNullable<RouteOptions['headerRoute']>,
+  backends: readonly Backend[],
+): HeaderRoute | undefined {
+  const weights = backends.map((backend) => (backend.revision === route.revision ? 1 : 0));
+  if (!weights.includes(1)) return undefined;
+  return {
+    name: route.name.toLowerCase(),
+    value: route.value,
+    lane: { weights, current: backends.map(() => 0) },
   };
 }
 

@@ -1,5 +1,6 @@
-// The router's routing decisions as small pure functions: smooth weighted round robin, which headers cross
-// the proxy, and when a failed attempt may be retried on another backend.
+// The router's routing decisions as small pure functions: smooth weighted round robin, revision shares as
+// backend weights, sticky-session cookies, which headers cross the proxy, and when a failed attempt may be
+// retried on another backend.
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1, plus the common extras). */
 export const HOP_BY_HOP = new Set([
@@ -75,6 +76,85 @@ export function pickWeighted(
   if (best === -1) return undefined;
   current[best] = bestValue - total;
   return best;
+}
+
+/** The round of picks `spreadWeights` scales a route's weights to: shares are exact to a tenth of a percent. */
+export const WEIGHT_SCALE = 1000;
+
+/**
+ * Per-backend integer weights that give each revision exactly its share of traffic over a round of `scale`
+ * picks: revision totals by the largest remainder (so they add up to `scale`), each total spread evenly over
+ * the revision's backends (the first ones take the odd units). Shares are relative (percentages, usually);
+ * a revision without a share, or a share of 0, gets weight 0 on every backend (kept, taking no new requests).
+ */
+export function spreadWeights<B extends { readonly revision: string }>(
+  backends: readonly B[],
+  shares: Readonly<Record<string, number>>,
+  scale = WEIGHT_SCALE,
+): (B & { weight: number })[] {
+  const counts = new Map<string, number>();
+  for (const backend of backends) counts.set(backend.revision, (counts.get(backend.revision) ?? 0) + 1);
+  const revisions = [...counts.keys()].filter((revision) => (shares[revision] ?? 0) > 0);
+  const sum = revisions.reduce((total, revision) => total + (shares[revision] ?? 0), 0);
+  const totals = new Map<string, number>();
+  if (sum > 0) {
+    const exact = revisions.map((revision) => ((shares[revision] ?? 0) / sum) * scale);
+    const floors = exact.map(Math.floor);
+    let left = scale - floors.reduce((a, b) => a + b, 0);
+    const byRemainder = exact.map((value, index) => ({ index, rest: value - Math.floor(value) }));
+    byRemainder.sort((a, b) => b.rest - a.rest || a.index - b.index);
+    for (const { index } of byRemainder) {
+      if (left <= 0) break;
+      floors[index] = (floors[index] ?? 0) + 1;
+      left -= 1;
+    }
+    revisions.forEach((revision, index) => {
+      totals.set(revision, floors[index] ?? 0);
+    });
+  }
+  const seen = new Map<string, number>();
+  return backends.map((backend) => {
+    const total = totals.get(backend.revision) ?? 0;
+    const count = counts.get(backend.revision) ?? 1;
+    const position = seen.get(backend.revision) ?? 0;
+    seen.set(backend.revision, position + 1);
+    const weight = Math.floor(total / count) + (position < total % count ? 1 : 0);
+    return { ...backend, weight };
+  });
+}
+
+/**
+ * The sticky-session cookie of the route on `port`. Browsers send a host's cookies to every port of it, so
+ * the name carries the port: two apps on one host do not pin each other's clients.
+ */
+export function stickyCookieName(port: number): string {
+  return `plumbline-rev-${port}`;
+}
+
+/** A revision as a cookie value (RFC 6265 cookie-octets): percent-encoded. */
+export function stickyCookieValue(revision: string): string {
+  return encodeURIComponent(revision);
+}
+
+/** The Set-Cookie header that pins a client to `revision` on the route on `port`. */
+export function stickyCookie(port: number, revision: string): string {
+  return `${stickyCookieName(port)}=${stickyCookieValue(revision)}; Path=/; HttpOnly; SameSite=Lax`;
+}
+
+/** The value of cookie `name` in a Cookie header (`a=1; b=2`), as sent (not decoded); undefined if absent. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  let from = 0;
+  while (from < header.length) {
+    const end = header.indexOf(';', from);
+    const stop = end === -1 ? header.length : end;
+    const equals = header.indexOf('=', from);
+    if (equals !== -1 && equals < stop && header.slice(from, equals).trim() === name) {
+      return header.slice(equals + 1, stop).trim();
+    }
+    from = stop + 1;
+  }
+  return undefined;
 }
 
 /** What the router does with a request header by name (lower case); absent: forwards it as it is. */
