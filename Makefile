@@ -14,6 +14,8 @@ test: build lint typecheck unit dogfood
 
 system-deps:
 	@command -v git >/dev/null || { apt-get update -qq && apt-get install -y -qq git >/dev/null; }
+	@# The analysis end-to-end test runs a real Prometheus (test/analysis-prometheus.e2e.test.ts).
+	@command -v prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
