@@ -6,8 +6,9 @@
 //   --secretlint-size-mb N  corpus size for secretlint (default: the same corpus)
 //   --commits N             commits in the generated history (default 6000)
 //   --runs N                timed runs per tool; the median is reported (default 3)
-//   --only LIST             tree, history, corpus, deps, controller, router (comma-separated or repeated;
-//                           default all)
+//   --only LIST             tree, history, corpus, deps, controller, router, audit (comma-separated or
+//                           repeated; default all)
+//   --audit-entries N       entries in the audit ledger benchmark's log (default 1000000)
 //   --deps-packages N       packages in the generated repository's lockfiles (default 10000)
 //   --deps-advisories N     generated OSV advisories (default 100000; the shared PyPI and Go ones come on top)
 //   --no-double             skip the 2x tree run (memory flatness)
@@ -22,6 +23,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { auditTargets, benchAudit, renderAudit } from './audit.mjs';
 import { benchController } from './lib/controller.mjs';
 import { buildTreeCorpus, warmCache } from './lib/corpus.mjs';
 import { buildDepsInputs, SHARED_ZIPS } from './lib/deps.mjs';
@@ -80,7 +82,7 @@ const TARGET = {
   routerAddedP99Ms: 1, // the router's added latency at p99, 2,000 req/s over loopback: < 1 ms
   zeroFailures: 0, // failed requests across a deploy, a self-heal and a controller restart
 };
-const ALL = ['tree', 'history', 'corpus', 'deps', 'controller', 'router'];
+const ALL = ['tree', 'history', 'corpus', 'deps', 'controller', 'router', 'audit'];
 
 const { values } = parseArgs({
   options: {
@@ -89,6 +91,7 @@ const { values } = parseArgs({
     commits: { type: 'string', default: '6000' },
     'deps-packages': { type: 'string', default: '10000' },
     'deps-advisories': { type: 'string', default: '100000' },
+    'audit-entries': { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '3' },
     only: { type: 'string', multiple: true },
     'no-double': { type: 'boolean', default: false },
@@ -130,6 +133,7 @@ const runs = Math.round(num('runs', values.runs));
 const depsPackages = Math.round(num('deps-packages', values['deps-packages'], { min: 100 }));
 const depsAdvisories = Math.round(num('deps-advisories', values['deps-advisories'], { min: 100 }));
 const maxWait = num('max-wait', values['max-wait'], { min: 0 });
+const auditEntries = Math.round(num('audit-entries', values['audit-entries'], { min: 1000 }));
 const only = new Set(
   (values.only ?? [ALL.join(',')])
     .flatMap((v) => v.split(','))
@@ -526,6 +530,10 @@ if (only.has('router'))
   results.router = await attempt('router benchmark', () =>
     benchRouter({ workDir, runs, quiet, profile: values.profile }),
   );
+if (only.has('audit'))
+  results.audit = await attempt('audit benchmark', () =>
+    benchAudit({ workDir, entries: auditEntries, quiet }),
+  );
 cleanScratch();
 if (!devNullOk() && !notes.some((n) => n.startsWith('/dev/null')))
   notes.push('/dev/null was replaced by a regular file during this run (not by this harness, see README.md)');
@@ -653,6 +661,7 @@ function targets(r) {
   }
   controllerTargets(r.controller, add);
   routerTargets(r.router, add);
+  auditTargets(r.audit, add);
   return out;
 }
 
@@ -743,7 +752,7 @@ function render(r) {
   out.push(`- Date: ${r.date}`);
   out.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${fmt(r.machine.memGiB, 1)} GiB memory`);
   out.push(
-    `- Node ${r.versions.node}; ${r.versions.git}; ${r.versions.ripgrep}; secretlint ${r.versions.secretlint}${r.deps === undefined ? '' : `; ${r.versions.sqlite}`}${r.router === undefined ? '' : `; ${r.versions.haproxy}; ${r.versions.wrk}`}`,
+    `- Node ${r.versions.node}; ${r.versions.git}; ${r.versions.ripgrep}; secretlint ${r.versions.secretlint}${r.deps === undefined && r.audit === undefined ? '' : `; ${r.versions.sqlite}`}${r.router === undefined ? '' : `; ${r.versions.haproxy}; ${r.versions.wrk}`}`,
   );
   out.push(
     `- Command: \`${r.command}\` (${r.runs} timed runs per tool, median; tools interleaved round by round)`,
@@ -932,6 +941,7 @@ function render(r) {
   if (r.controller !== undefined && r.controller.error === undefined)
     out.push(renderController(r.controller));
   if (r.router !== undefined && r.router.error === undefined) out.push(renderRouter(r.router));
+  if (r.audit !== undefined && r.audit.error === undefined) out.push(renderAudit(r.audit));
   if (r.notes.length > 0) {
     out.push('### Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   }

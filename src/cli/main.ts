@@ -2,14 +2,17 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, exitCodeFor, PlumblineError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerAudit } from './audit.js';
 import { registerBaseline } from './baseline.js';
 import { EXIT_CODES_HELP, registerCheck } from './check.js';
 import { registerController } from './controller.js';
 import { registerDb } from './db.js';
 import { registerHook } from './hook.js';
+import { registerPolicy } from './policy.js';
 import { registerRules } from './rules.js';
 import { registerSbom } from './sbom.js';
 import { registerSchema } from './schema.js';
+import { registerSecrets } from './secrets.js';
 
 export function buildProgram(): Command {
   const program = new Command('plumbline')
@@ -28,6 +31,9 @@ Examples:
   plumbline db import PyPI.zip    load OSV advisories for offline dependency scanning
   plumbline sbom --format spdx    a bill of materials from the lockfiles
   plumbline up --repo ./deploy    run the GitOps controller on this host
+  plumbline policy test policies  run the policies' test cases (CEL, as in Kubernetes)
+  plumbline secrets edit s.yaml   edit a SOPS file encrypted for age recipients
+  plumbline audit verify          check the audit ledger was not rewritten
 ${EXIT_CODES_HELP}`,
     );
   registerCheck(program);
@@ -38,6 +44,9 @@ ${EXIT_CODES_HELP}`,
   registerDb(program);
   registerSbom(program);
   registerController(program);
+  registerPolicy(program);
+  registerSecrets(program);
+  registerAudit(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

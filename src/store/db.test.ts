@@ -22,13 +22,19 @@ describe('openDatabase and migrations', () => {
     try {
       expect(await migrateToLatest(db)).toEqual(Object.keys(MIGRATIONS));
       const tables = await db.introspection.getTables();
-      expect(tables.map((table) => table.name).sort()).toEqual([
-        'api_tokens',
-        'apps',
-        'environments',
-        'inventory',
-        'sync_history',
-      ]);
+      expect(tables.map((table) => table.name).sort()).toEqual(
+        expect.arrayContaining([
+          'api_tokens',
+          'apps',
+          'audit_checkpoints',
+          'audit_entries',
+          'audit_head',
+          'audit_nodes',
+          'environments',
+          'inventory',
+          'sync_history',
+        ]),
+      );
       const journal = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db);
       expect(journal.rows[0]?.journal_mode).toBe('wal');
       const keys = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db);

@@ -69,12 +69,108 @@ export interface ApiTokensTable {
   last_used_at: string | null;
 }
 
+/** One audit ledger entry (src/audit): its id is its leaf index in the ledger's Merkle tree. */
+export interface AuditEntriesTable {
+  id: number;
+  at: string;
+  actor_kind: string;
+  actor: string;
+  action: string;
+  environment: string | null;
+  app: string | null;
+  revision: string | null;
+  commit_sha: string | null;
+  /** Canonical JSON, or null when absent. */
+  before_json: string | null;
+  after_json: string | null;
+  reason: string | null;
+  /** Canonical JSON: `EvidenceRef[]`. */
+  evidence_json: string;
+  /** The leaf's exact bytes: the canonical JSON of the whole entry (UTF-8). */
+  canonical: string;
+  /** Hex SHA-256(0x00 ‖ canonical). */
+  leaf_hash: string;
+}
+
+/** Complete subtrees of the ledger's tree above the leaves, keyed by in-order position (`nodeKey`). */
+export interface AuditNodesTable {
+  id: number;
+  /** Hex. */
+  hash: string;
+}
+
+/** One row (id 1): the ledger's size; appenders claim their ids by incrementing it. */
+export interface AuditHeadTable {
+  id: number;
+  size: number;
+}
+
+export interface AuditCheckpointsTable {
+  size: number;
+  /** Hex root hash at `size`. */
+  root: string;
+  /** The signed note (C2SP tlog-checkpoint). */
+  note: string;
+  created_at: string;
+}
+
+/** A progressive rollout's state (src/rollouts/record.ts), one per app: the current or the last one. */
+export interface RolloutsTable {
+  environment: string;
+  app: string;
+  /** JSON: `RolloutRecord`. */
+  record: string;
+  /** JSON: the `DesiredApp` being rolled out, without its secret values (resolved again on resume). */
+  desired: string;
+  updated_at: string;
+}
+
+/** An app held at a revision by `plumbline rollback`: auto-sync leaves it there until `unpin`. */
+export interface PinsTable {
+  environment: string;
+  app: string;
+  revision: string;
+  pinned_by: string;
+  reason: string;
+  created_at: string;
+}
+
+/** A revision (by its spec hash) that failed its rollout: auto-sync does not deploy it again. */
+export interface QuarantineTable {
+  environment: string;
+  app: string;
+  revision: string;
+  spec_hash: string;
+  reason: string;
+  created_at: string;
+}
+
+/** The revisions applied per app, newest last (`seq`): what `plumbline rollback` goes back to. */
+export interface AppRevisionsTable {
+  environment: string;
+  app: string;
+  seq: number;
+  revision: string;
+  spec_hash: string;
+  /** JSON: `AppSpec`. */
+  spec: string;
+  applied_at: string;
+}
+
 export interface Database {
   environments: EnvironmentsTable;
   apps: AppsTable;
   inventory: InventoryTable;
   sync_history: SyncHistoryTable;
   api_tokens: ApiTokensTable;
+  audit_entries: AuditEntriesTable;
+  audit_nodes: AuditNodesTable;
+  audit_head: AuditHeadTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  rollouts: RolloutsTable;
+  pins: PinsTable;
+  quarantine: QuarantineTable;
+  app_revisions: AppRevisionsTable;
 }
 
 export interface OpenDatabaseOptions {
