@@ -146,6 +146,16 @@ async function shutdown() {
     }
   }
   await new Promise((r) => setTimeout(r, 1500));
+  say('the audit ledger: every decision above, in a Merkle log with signed checkpoints');
+  const cli = (...args) =>
+    execFileSync(process.execPath, [join(root, 'bin/plumbline.js'), ...args], { encoding: 'utf8' });
+  console.log(cli('audit', 'log', '--data-dir', data, '--limit', '6').trimEnd().replace(/^/gm, '  '));
+  console.log(`  plumbline audit verify --data-dir ${data} --against ${data}/audit-checkpoints`);
+  console.log(
+    cli('audit', 'verify', '--data-dir', data, '--against', join(data, 'audit-checkpoints'))
+      .trimEnd()
+      .replace(/^/gm, '  '),
+  );
   rmSync(repo, { recursive: true, force: true });
   rmSync(data, { recursive: true, force: true });
   console.log('  stopped.');

@@ -172,7 +172,10 @@ describe('plumbline up with two environments', () => {
     );
     expect(await get(`http://127.0.0.1:${ports.prod}/`)).toMatch(/^prod from/);
     const history = await running.store.listHistory('prod', 5);
-    expect(history.some((h) => h.planSummary.withheld === 1), JSON.stringify(history)).toBe(true);
+    expect(
+      history.some((h) => h.planSummary.withheld === 1),
+      JSON.stringify(history),
+    ).toBe(true);
   }, 60_000);
 
   it('fails only the App whose port something else holds, and never hands a declared port to an instance', async () => {

@@ -71,6 +71,68 @@ async function filterOf(opts: FilterOptions): Promise<import('../audit/store.js'
   };
 }
 
+interface ServerOptions {
+  server?: string;
+  token?: string;
+}
+
+/** What `log` and `prove` need of a ledger: the store's, or the running controller's API. */
+interface LedgerReader {
+  entries(
+    filter: import('../audit/store.js').EntryFilter,
+    page: { limit: number },
+  ): Promise<import('../audit/store.js').EntriesResult>;
+  prove(id: number): Promise<unknown>;
+}
+
+/** The store in --data-dir when given (a copy works, no controller needed); otherwise the controller's API. */
+async function withLedgerOrApi<T>(
+  opts: Partial<LedgerOptions> & ServerOptions,
+  fn: (ledger: LedgerReader) => Promise<T>,
+): Promise<T> {
+  if (opts.dataDir !== undefined) {
+    const { proveEntry } = await import('../audit/bundle.js');
+    return withLedger(opts.dataDir, (ledger) =>
+      fn({ entries: (filter, page) => ledger.entries(filter, page), prove: (id) => proveEntry(ledger, id) }),
+    );
+  }
+  const server = (opts.server ?? process.env.PLUMBLINE_SERVER ?? 'http://127.0.0.1:7070').replace(/\/$/, '');
+  const token = opts.token ?? process.env.PLUMBLINE_TOKEN;
+  const get = async (path: string): Promise<unknown> => {
+    let response: Response;
+    try {
+      response = await fetch(`${server}${path}`, {
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      throw new InputError(
+        `cannot reach the controller at ${server}: ${(error as Error).message}`,
+        'is `plumbline up` running? set --server or PLUMBLINE_SERVER, or read a data directory with --data-dir',
+      );
+    }
+    const payload = (await response.json().catch(() => ({}))) as { message?: string };
+    if (!response.ok)
+      throw new InputError(`GET ${path}: ${response.status} ${payload.message ?? response.statusText}`);
+    return payload;
+  };
+  return fn({
+    entries: async (filter, page) => {
+      const query = new URLSearchParams({ limit: String(page.limit) });
+      for (const [name, value] of Object.entries(filter))
+        if (value !== undefined) query.set(name, String(value));
+      const result = (await get(
+        `/api/v1/audit/entries?${query}`,
+      )) as import('../audit/store.js').EntriesResult & {
+        size?: number;
+      };
+      const { size: _size, ...rest } = result;
+      return rest;
+    },
+    prove: (id) => get(`/api/v1/audit/entries/${id}/proof`),
+  });
+}
+
 async function withLedger<T>(
   dataDir: string,
   fn: (ledger: import('../audit/store.js').AuditLedger) => Promise<T>,
@@ -155,7 +217,9 @@ ${EXIT_HELP}`,
   audit
     .command('log')
     .description('the history, newest first')
-    .option('--data-dir <dir>', DATA_DIR_HELP, '.plumbline')
+    .option('--data-dir <dir>', `${DATA_DIR_HELP}; without it, the running controller's API is asked`)
+    .option('--server <url>', 'the controller API (default $PLUMBLINE_SERVER or http://127.0.0.1:7070)')
+    .option('--token <token>', 'an API token with the viewer role (default $PLUMBLINE_TOKEN)')
     .option('--env <name>', 'only this environment')
     .option('--app <name>', 'only this app')
     .option('--actor <id>', 'only this actor (exactly as shown after "by")')
@@ -167,17 +231,18 @@ ${EXIT_HELP}`,
       'after',
       `
 Examples:
-  plumbline audit log
+  plumbline audit log                                   ask the running controller
+  plumbline audit log --data-dir ./copy-of-plumbline     read a copy of the data directory, no controller
   plumbline audit log --env prod --app web --since 24h
   plumbline audit log --actor "Ada Lovelace <ada@example.com>" --json
 ${EXIT_HELP}`,
     )
-    .action(async (opts: FilterOptions & { limit: string; json?: boolean }) => {
+    .action(async (opts: FilterOptions & ServerOptions & { limit: string; json?: boolean }) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
         throw new UsageError(`--limit: "${opts.limit}" is not a number from 1 to 1000`);
       const filter = await filterOf(opts);
-      await withLedger(opts.dataDir, async (ledger) => {
+      await withLedgerOrApi(opts, async (ledger) => {
         const page = await ledger.entries(filter, { limit });
         if (opts.json === true) {
           writeOutput(undefined, JSON.stringify(page, null, 2));
@@ -277,7 +342,9 @@ ${EXIT_HELP}`,
     .command('prove')
     .description('write a proof bundle for one entry: the entry, its inclusion proof, the signed checkpoint')
     .argument('<entry-id>', 'the entry id (#42 in `audit log`)')
-    .option('--data-dir <dir>', DATA_DIR_HELP, '.plumbline')
+    .option('--data-dir <dir>', `${DATA_DIR_HELP}; without it, the running controller's API is asked`)
+    .option('--server <url>', 'the controller API (default $PLUMBLINE_SERVER or http://127.0.0.1:7070)')
+    .option('--token <token>', 'an API token with the viewer role (default $PLUMBLINE_TOKEN)')
     .option('--output <file>', 'write the bundle here (default stdout)')
     .addHelpText(
       'after',
@@ -289,11 +356,10 @@ Examples:
   plumbline audit prove 42 | jq .entry
 ${EXIT_HELP}`,
     )
-    .action(async (idText: string, opts: LedgerOptions & { output?: string }) => {
+    .action(async (idText: string, opts: Partial<LedgerOptions> & ServerOptions & { output?: string }) => {
       const id = parseId(idText, 'entry-id');
-      const { proveEntry } = await import('../audit/bundle.js');
-      await withLedger(opts.dataDir, async (ledger) => {
-        writeOutput(opts.output, `${JSON.stringify(await proveEntry(ledger, id), null, 2)}\n`);
+      await withLedgerOrApi(opts, async (ledger) => {
+        writeOutput(opts.output, `${JSON.stringify(await ledger.prove(id), null, 2)}\n`);
       });
     });
 

@@ -79,6 +79,10 @@ export function registerCheck(program: Command): void {
     )
     .option('--online', 'deps: ask the OSV API instead of the local database')
     .option('--fixable-only', 'deps: report only vulnerabilities with a fixed version')
+    .option(
+      '--record <data-dir>',
+      "append the verdict to the audit ledger in a controller data directory (e.g. .plumbline), the JSON report's digest as evidence",
+    )
     .option('-q, --quiet', 'no progress and no text report unless asked for with --format')
     .addHelpText(
       'after',
@@ -93,6 +97,7 @@ Examples:
   plumbline check --json --fail-on critical
   plumbline check --only deps --fixable-only       vulnerable dependencies that have a fix
   plumbline check --only deps --since origin/main  only packages this branch added or changed
+  plumbline check --record .plumbline              and record the verdict in the audit ledger
 ${EXIT_CODES_HELP}`,
     )
     .action(async (path: string, opts: Record<string, unknown>) => {
@@ -161,6 +166,11 @@ async function checkCommand(path: string, opts: Record<string, unknown>, targets
     process.stderr.write(
       `plumbline: ${report.skipped.length} file(s) skipped (binary, too large or unreadable)\n`,
     );
+  }
+  if (typeof opts.record === 'string') {
+    const { recordCheck } = await import('./record.js');
+    const id = await recordCheck(opts.record, report);
+    if (!quiet) process.stderr.write(`plumbline: recorded as audit entry #${id} in ${opts.record}\n`);
   }
   return report.gate.passed ? EXIT.ok : EXIT.findings;
 }

@@ -32,6 +32,10 @@ export function registerController(program: Command): void {
       "the controller's age identity, to decrypt SOPS secrets (never in the repository)",
     )
     .option('--age-identity-env <name>', 'the environment variable holding the age identity instead')
+    .option(
+      '--audit-repo <path>',
+      'also publish signed audit checkpoints to refs/plumbline/checkpoints in this Git repository',
+    )
     .addHelpText(
       'after',
       `
@@ -49,6 +53,9 @@ Secrets: Apps reference SOPS files (decrypted with the age identity) or Vault KV
 VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole; VAULT_NAMESPACE). Values stay in memory and in
 the instances' environment.
 
+Audit: every decision goes into the ledger in the data directory (plumbline audit log, plumbline audit verify);
+signed checkpoints are appended to DATA_DIR/audit-checkpoints and, with --audit-repo, to a Git ref.
+
 Exit codes: 0 stopped cleanly, 2 bad usage or configuration, 3 internal failure.`,
     )
     .action(
@@ -60,6 +67,7 @@ Exit codes: 0 stopped cleanly, 2 bad usage or configuration, 3 internal failure.
         webhookSecretEnv?: string;
         ageIdentityFile?: string;
         ageIdentityEnv?: string;
+        auditRepo?: string;
       }) => {
         const match = /^(.+):(\d{1,5})$/.exec(opts.listen);
         if (match === null)
@@ -81,6 +89,7 @@ Exit codes: 0 stopped cleanly, 2 bad usage or configuration, 3 internal failure.
           ...(secret === undefined ? {} : { webhookSecret: secret }),
           ...(opts.ageIdentityFile === undefined ? {} : { ageIdentityFile: opts.ageIdentityFile }),
           ...(opts.ageIdentityEnv === undefined ? {} : { ageIdentityEnv: opts.ageIdentityEnv }),
+          ...(opts.auditRepo === undefined ? {} : { auditRepo: opts.auditRepo }),
         });
         logger.info({ api: running.url }, `controller API at ${running.url}`);
         await new Promise<void>((resolveStop) => {

@@ -9,6 +9,7 @@ import { registerController } from './controller.js';
 import { registerDb } from './db.js';
 import { registerHook } from './hook.js';
 import { registerPolicy } from './policy.js';
+import { registerRollout } from './rollout.js';
 import { registerRules } from './rules.js';
 import { registerSbom } from './sbom.js';
 import { registerSchema } from './schema.js';
@@ -44,6 +45,7 @@ ${EXIT_CODES_HELP}`,
   registerDb(program);
   registerSbom(program);
   registerController(program);
+  registerRollout(program);
   registerPolicy(program);
   registerSecrets(program);
   registerAudit(program);

@@ -3,6 +3,8 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { SEVERITIES } from '../findings/model.js';
 import { parseDuration } from '../gitops/duration.js';
+import { analysisTemplateDocumentSchema } from '../rollouts/analysis/schema.js';
+import { strategyIssues, strategySchema } from '../rollouts/strategy.js';
 
 export const API_VERSION = 'plumbline.dev/v1alpha1';
 
@@ -211,6 +213,40 @@ export const repoPathSchema = z.string().transform((value, ctx) => {
   return normal;
 });
 
+/**
+ * A webhook for rollout events: `generic` posts the event as JSON, `slack` as an incoming-webhook `{ text }`.
+ * The URL is written in Git (`url`) or, when it is a credential like Slack's, named by an environment
+ * variable of the controller (`urlEnv`).
+ */
+export const notificationSchema = z
+  .object({
+    webhook: z
+      .object({
+        url: z
+          .url({
+            protocol: /^https?$/,
+            error: 'write an http(s) URL, e.g. https://hooks.example.com/plumbline',
+          })
+          .optional(),
+        urlEnv: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name, e.g. SLACK_WEBHOOK_URL')
+          .optional(),
+        format: z.enum(['generic', 'slack']).default('generic'),
+      })
+      .strict()
+      .superRefine((webhook, ctx) => {
+        if ((webhook.url === undefined) === (webhook.urlEnv === undefined)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'give exactly one of url or urlEnv (the controller variable holding the URL)',
+          });
+        }
+      }),
+  })
+  .strict();
+export type NotificationSpec = z.infer<typeof notificationSchema>;
+
 export const environmentSpecSchema = z
   .object({
     /** The folder of App documents for this environment, relative to the repository root. */
@@ -235,6 +271,8 @@ export const environmentSpecSchema = z
       .strict()
       .transform(({ interval, ...rest }) => ({ ...rest, intervalMs: interval }))
       .prefault({}),
+    /** Where rollout events (steps, verdicts, promotions, rollbacks, pins) are posted. */
+    notifications: z.array(notificationSchema).max(20).optional(),
   })
   .strict();
 
@@ -443,8 +481,16 @@ export const appSpecSchema = z
           seen.add(name);
         });
       }),
+    /** How a new revision replaces the serving one: a canary or blue-green (src/rollouts/strategy.ts). */
+    strategy: strategySchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.strategy === undefined) return;
+    for (const issue of strategyIssues(spec.strategy, spec)) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', ...issue.path], message: issue.message });
+    }
+  });
 
 export const appDocumentSchema = z
   .object({
@@ -465,5 +511,6 @@ export const DOCUMENT_SCHEMAS = {
   Check: checkDocumentSchema,
   Environment: environmentDocumentSchema,
   App: appDocumentSchema,
+  AnalysisTemplate: analysisTemplateDocumentSchema,
 } as const;
 export type DocumentKind = keyof typeof DOCUMENT_SCHEMAS;

@@ -6,6 +6,8 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { AuditEntryInput } from '../audit/entry.js';
+import type { AuditLedger } from '../audit/store.js';
 import type { EnvironmentDocument } from '../config/schema.js';
 import type { PlumblineError } from '../errors.js';
 import {
@@ -18,6 +20,8 @@ import {
   readEnvironmentManifests,
   type Verdict,
 } from '../policy/index.js';
+import type { RouterStatsSource } from '../rollouts/analysis/types.js';
+import type { AnalysisRunner, RolloutRouter } from '../rollouts/types.js';
 import {
   CONTROLLER_EVENT,
   type ControllerApi,
@@ -34,6 +38,7 @@ import type { SupervisorClient } from '../targets/local/supervisor/client.js';
 import type { Target } from '../targets/types.js';
 import { planEnvironment } from './plan.js';
 import { readEnvironments, renderEnvironment } from './render.js';
+import { appPorts, isRevisionTarget, RolloutManager } from './rollouts.js';
 import { GitSource, nextPollDelay } from './source.js';
 import type { DesiredApp, PhaseFailure, Plan } from './types.js';
 
@@ -53,6 +58,12 @@ export interface ControllerOptions {
   readonly releaseCheckMs?: number;
   /** Resolves Apps' secret references (SOPS files with the controller's age identity, Vault). */
   readonly secrets?: SecretResolver;
+  /** The audit ledger: every decision is appended, in the transaction of the state change it describes. */
+  readonly ledger?: AuditLedger;
+  /** The router: with a target that can start revisions, Apps with a strategy roll out (src/gitops/rollouts.ts). */
+  readonly router?: RolloutRouter & RouterStatsSource;
+  /** The rollouts' analysis (default: the environment's AnalysisTemplates over the router's stats). */
+  readonly analysis?: (environment: string) => AnalysisRunner;
 }
 
 interface Loop {
@@ -74,12 +85,42 @@ export class Controller implements ControllerApi {
   readonly #releaseChecked = new Map<string, number>();
   #environments: EnvironmentDocument[] = [];
   #abort = new AbortController();
+  readonly #rollouts: RolloutManager | undefined;
   #fetching: Promise<void> = Promise.resolve();
+  /** Per environment, the decisions of the pass under way, appended with its sync record. */
+  readonly #decisions = new Map<string, AuditEntryInput[]>();
 
   constructor(options: ControllerOptions) {
     this.#options = options;
     this.#source = new GitSource({ url: options.repo, cacheDir: join(options.dataDir, 'source') });
     this.events.setMaxListeners(100);
+    this.#rollouts =
+      options.router !== undefined && isRevisionTarget(options.target)
+        ? new RolloutManager({
+            store: options.store,
+            target: options.target,
+            router: options.router,
+            source: this.#source,
+            repo: options.repo,
+            branch: options.branch,
+            dataDir: options.dataDir,
+            logger: options.logger,
+            ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+            ...(options.analysis === undefined ? {} : { analysis: options.analysis }),
+            signal: this.#abort.signal,
+            environments: () => this.#environments,
+            // Through #emit: rollout.* events are audit ledger entries too.
+            emit: (event) => this.#emit(event),
+            wake: (environment) => this.#loops.get(environment)?.wake(),
+            resolveSecrets: async (app, release, signal) =>
+              (await this.#resolveSecrets([app], release, signal))[0] ?? app,
+          })
+        : undefined;
+  }
+
+  /** Canary and blue-green rollouts, pins and rollbacks (absent without a router and a revision target). */
+  get rollouts(): RolloutManager | undefined {
+    return this.#rollouts;
   }
 
   /** Reads the environments at the branch head and starts one loop per environment. */
@@ -87,6 +128,7 @@ export class Controller implements ControllerApi {
     const signal = this.#abort.signal;
     const { release } = await this.#fetch(signal);
     this.#environments = readEnvironments(release);
+    await this.#rollouts?.resumeAll();
     for (const env of this.#environments) this.#startLoop(env.metadata.name);
     this.#emit({
       type: 'controller.started',
@@ -98,6 +140,7 @@ export class Controller implements ControllerApi {
   async stop(): Promise<void> {
     this.#abort.abort(new Error('controller stopping'));
     await Promise.allSettled([...this.#loops.values()].map((l) => l.done));
+    await this.#rollouts?.stop();
   }
 
   ready(): boolean {
@@ -222,6 +265,7 @@ export class Controller implements ControllerApi {
     const started = new Date();
     let revision = '';
     let outcome: Outcome | undefined;
+    this.#decisions.set(environment, []);
     try {
       outcome = await this.#reconcile(environment, signal, (r) => {
         revision = r;
@@ -238,19 +282,50 @@ export class Controller implements ControllerApi {
             : 'succeeded';
       const failure = outcome !== undefined && !outcome.ok ? outcome.failure : undefined;
       const plan = outcome?.ok === true ? outcome.plan : undefined;
+      const decisions = this.#decisions.get(environment) ?? [];
+      this.#decisions.delete(environment);
       await store
-        .recordSync({
-          environment,
-          revision,
-          startedAt: started.toISOString(),
-          finishedAt: finished.toISOString(),
-          result,
-          reason: failure?.reason ?? (result === 'skipped' ? 'UpToDate' : 'Synced'),
-          message: failure?.message ?? (plan === undefined ? '' : planMessage(plan)),
-          planSummary:
-            plan === undefined
-              ? { create: 0, update: 0, delete: 0, unchanged: 0, withheld: 0 }
-              : summarisePlan(plan),
+        .transaction(async (tx) => {
+          await tx.recordSync({
+            environment,
+            revision,
+            startedAt: started.toISOString(),
+            finishedAt: finished.toISOString(),
+            result,
+            reason: failure?.reason ?? (result === 'skipped' ? 'UpToDate' : 'Synced'),
+            message: failure?.message ?? (plan === undefined ? '' : planMessage(plan)),
+            planSummary:
+              plan === undefined
+                ? { create: 0, update: 0, delete: 0, unchanged: 0, withheld: 0 }
+                : summarisePlan(plan),
+          });
+          // A pass that changed nothing is not a decision; drift it found (and healed) still is.
+          const recorded =
+            result === 'skipped' ? decisions.filter((d) => d.action.startsWith('drift.')) : decisions;
+          await this.#options.ledger?.appendMany(
+            [
+              ...recorded,
+              ...(result === 'skipped'
+                ? []
+                : [
+                    {
+                      at: finished,
+                      actor: CONTROLLER_ACTOR,
+                      action: `sync.${result}`,
+                      subject: { environment, ...(revision === '' ? {} : { revision, commit: revision }) },
+                      after: {
+                        reason: failure?.reason ?? 'Synced',
+                        ...(failure === undefined
+                          ? {}
+                          : { phase: failure.phase, terminal: failure.terminal }),
+                        ...(plan === undefined ? {} : { plan: { ...summarisePlan(plan) } }),
+                      },
+                      reason: failure?.message ?? (plan === undefined ? '' : planMessage(plan)),
+                    },
+                  ]),
+            ],
+            tx.db,
+          );
         })
         .catch((error: unknown) => log.error({ err: error }, 'could not record the sync'));
       metrics?.observeSync(environment, result, (finished.getTime() - started.getTime()) / 1000);
@@ -321,6 +396,27 @@ export class Controller implements ControllerApi {
         });
         const secretEnv: Record<string, string> = {};
         for (const name of resolved.secretNames) secretEnv[name] = resolved.env[name] as string;
+        // Which keys were decrypted, from where: never a value.
+        this.#decide({
+          actor: CONTROLLER_ACTOR,
+          action: 'secret.decrypted',
+          subject: {
+            environment: app.environment,
+            app: app.name,
+            revision: app.revision,
+            commit: app.revision,
+          },
+          after: {
+            variables: [...resolved.secretNames].sort(),
+            from: Object.entries(app.spec.process.secretRefs)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([name, ref]) =>
+                'vault' in ref
+                  ? `${name} ← vault ${ref.vault.path}#${ref.vault.key}`
+                  : `${name} ← ${ref.file}#${ref.key}`,
+              ),
+          },
+        });
         const specHash =
           resolved.digest === ''
             ? app.specHash
@@ -505,10 +601,8 @@ export class Controller implements ControllerApi {
       prune: env.spec.sync.prune,
     });
     const desiredByName = new Map(desiredApps.map((a) => [a.name, a]));
-    target.reservePorts?.(
-      environment,
-      rendered.apps.map((a) => a.spec.port),
-    );
+    target.reservePorts?.(environment, rendered.apps.flatMap(appPorts));
+    this.#rollouts?.setTemplates(environment, rendered.templates);
 
     // apply (in dependsOn order); an app whose dependency did not become healthy waits
     const notReady = new Map<string, string>();
@@ -528,8 +622,22 @@ export class Controller implements ControllerApi {
     for (const step of plan.steps) {
       const app = step.after;
       if (step.action === 'delete' && step.before !== undefined) {
+        // A rollout of it stops first (its rollback would route the port again), its pin and quarantine go.
+        await this.#rollouts?.forget(environment, step.app);
         await target.remove(environment, step.app, step.before.spec.port, signal);
-        await store.removeApplied(environment, step.app);
+        await store.transaction(async (tx) => {
+          await tx.removeApplied(environment, step.app);
+          await this.#options.ledger?.append(
+            {
+              actor: CONTROLLER_ACTOR,
+              action: 'app.pruned',
+              subject: { environment, app: step.app, revision: commit, commit },
+              before: { revision: step.before?.revision ?? '', specHash: step.before?.specHash ?? '' },
+              reason: `${step.app} is no longer in Git and prune is on`,
+            },
+            tx.db,
+          );
+        });
         await store.deleteApp(environment, step.app);
         metrics?.forgetApp(environment, step.app);
         this.#emit({
@@ -542,6 +650,12 @@ export class Controller implements ControllerApi {
         continue;
       }
       if (app === undefined) continue;
+      // Pinned, quarantined, or rolled out in the background: the rollouts take it from here.
+      const held = await this.#rollouts?.intercept(step, release);
+      if (held !== undefined) {
+        if (!held.ready) notReady.set(app.name, held.message);
+        continue;
+      }
       if (step.action === 'unchanged') continue;
       const blocker = app.spec.dependsOn.find((d) => notReady.has(d));
       if (blocker !== undefined) {
@@ -577,12 +691,28 @@ export class Controller implements ControllerApi {
         log2.warn({ app: app.name, reason: result.reason }, result.message);
         continue;
       }
-      await store.putApplied({
-        environment,
-        name: app.name,
-        revision: commit,
-        specHash: app.specHash,
-        spec: app.spec,
+      await store.transaction(async (tx) => {
+        await tx.putApplied({
+          environment,
+          name: app.name,
+          revision: commit,
+          specHash: app.specHash,
+          spec: app.spec,
+        });
+        await this.#options.ledger?.append(
+          {
+            actor: CONTROLLER_ACTOR,
+            action: 'app.deployed',
+            subject: { environment, app: app.name, revision: commit, commit },
+            before:
+              step.before === undefined
+                ? null
+                : { revision: step.before.revision, specHash: step.before.specHash },
+            after: { revision: commit, specHash: app.specHash, replicas: app.spec.replicas },
+            reason: step.changes.join('; ').slice(0, 5000),
+          },
+          tx.db,
+        );
       });
       await this.#putApp(
         app,
@@ -646,6 +776,7 @@ export class Controller implements ControllerApi {
     const live = new Map((await target.observe(environment, signal)).map((a) => [a.name, a]));
     const drifted: string[] = [];
     for (const applied of await store.listApplied(environment)) {
+      if (this.#rollouts?.isActive(environment, applied.name) === true) continue; // both revisions run
       const now = live.get(applied.name);
       const running =
         now?.instances.filter((i) => i.state === 'running' || i.state === 'starting').length ?? 0;
@@ -704,7 +835,8 @@ export class Controller implements ControllerApi {
           app: applied.name,
           message: `${applied.name}: ${problem}; self-healing`,
         });
-        const result = await target.deploy(app, release, signal);
+        const result = await (this.#rollouts?.guardedHeal(app, () => target.deploy(app, release, signal)) ??
+          target.deploy(app, release, signal));
         this.#emit({
           type: result.ok ? 'drift.healed' : 'drift.failed',
           environment,
@@ -765,7 +897,37 @@ export class Controller implements ControllerApi {
     return { commit, release };
   }
 
+  /**
+   * A decision for the ledger: during an environment's pass it waits for the pass's sync record (one
+   * transaction); outside a pass (a rollout's step) it is appended at once.
+   */
+  #decide(entry: AuditEntryInput): void {
+    const ledger = this.#options.ledger;
+    if (ledger === undefined) return;
+    const environment = entry.subject?.environment;
+    const buffer = environment === undefined ? undefined : this.#decisions.get(environment);
+    if (buffer !== undefined) buffer.push(entry);
+    else
+      void ledger
+        .append(entry)
+        .catch((error: unknown) =>
+          this.#options.logger.error({ err: error }, 'could not append to the audit ledger'),
+        );
+  }
+
   #emit(event: Omit<ControllerEvent, 'at'>): void {
+    if (AUDITED_EVENT.test(event.type)) {
+      this.#decide({
+        actor: CONTROLLER_ACTOR,
+        action: event.type,
+        subject: {
+          ...(event.environment === undefined ? {} : { environment: event.environment }),
+          ...(event.app === undefined ? {} : { app: event.app }),
+          ...(event.revision === undefined ? {} : { revision: event.revision, commit: event.revision }),
+        },
+        reason: event.message,
+      });
+    }
     this.events.emit(CONTROLLER_EVENT, { ...event, at: new Date().toISOString() } satisfies ControllerEvent);
   }
 }
@@ -803,6 +965,12 @@ function verdictText(v: Verdict, environment: string): string {
   const where = v.validation === undefined ? '' : `, validation ${v.validation}`;
   return `${describeResource(v.resource)}: ${what} (${v.action}: ${policyLabel(v)}${where}; environment ${environment}) at ${v.file}:${v.line}`;
 }
+
+/** Who the controller's own decisions are by. */
+const CONTROLLER_ACTOR = { kind: 'controller', id: 'plumbline-controller' } as const;
+
+/** Events that are decisions (the ledger's), beyond the syncs and deploys recorded with their state. */
+const AUDITED_EVENT = /^(drift\.(healed|detected|failed)|policy\.|secret\.|rollout\.|app\.deploy_failed)/;
 
 function condition(type: string, status: 'True' | 'False', reason: string, message: string) {
   return { type, status, reason, message, at: new Date().toISOString() } as const;

@@ -125,7 +125,7 @@ describe('renderEnvironment', () => {
     });
     const { problems } = await render(r, commit);
     expect(problems.map((p) => p.message)).toEqual([
-      "deploy/staging/a.yaml:1: kind: only App documents belong in an environment's folder (found Environment)",
+      "deploy/staging/a.yaml:1: kind: only App and AnalysisTemplate documents belong in an environment's folder (found Environment)",
       `deploy/staging/a.yaml:10: spec.process.cwd: the folder apps/gone does not exist at ${commit.slice(0, 12)}`,
     ]);
     const missing = await renderEnvironment(

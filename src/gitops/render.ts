@@ -1,6 +1,8 @@
 // Render: the App documents of one environment at one revision, validated as a whole (names unique,
-// dependsOn known and acyclic), each with a spec hash that also covers the code in its cwd at that commit.
-// Problems are ConfigErrors with file, line and field, all of them collected rather than the first thrown.
+// dependsOn known and acyclic, the AnalysisTemplates a strategy names defined beside them), each with a spec
+// hash that also covers the code in its cwd at that commit. The folder's AnalysisTemplate documents are
+// collected for the rollouts. Problems are ConfigErrors with file, line and field, all of them collected
+// rather than the first thrown.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { CONFIG_FILE } from '../config/load.js';
 import { parseConfig } from '../config/parse.js';
 import type { AppDocument, EnvironmentDocument } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { type AnalysisTemplate, parseAnalysisTemplates } from '../rollouts/analysis/schema.js';
 import { treeIdsAt } from './source.js';
 import type { AppSpec, DesiredApp } from './types.js';
 
@@ -35,6 +38,8 @@ export interface RenderOptions {
 export interface RenderResult {
   /** Apps that rendered; do not apply them when there are problems (a missing app would look like a delete). */
   readonly apps: readonly DesiredApp[];
+  /** The folder's `kind: AnalysisTemplate` documents by name (the ones without problems). */
+  readonly templates: ReadonlyMap<string, AnalysisTemplate>;
   readonly problems: readonly ConfigError[];
 }
 
@@ -69,12 +74,13 @@ export async function renderEnvironment(
         'create the folder with the App documents, or fix the path',
       ),
     );
-    return { apps: [], problems };
+    return { apps: [], templates: new Map(), problems };
   }
 
   const sources = await readSources(repoDir, folder, options, problems);
   const located: Located[] = [];
   for (const source of sources) located.push(...parseApps(source.file, source.text, problems));
+  const templates = collectTemplates(sources, problems);
 
   // Names are unique across the environment.
   const byName = new Map<string, Located>();
@@ -128,6 +134,8 @@ export async function renderEnvironment(
     );
   }
 
+  problems.push(...strategyProblems(byName, templates));
+
   // The spec hash covers the spec and the code the app runs: the tree of its cwd at this commit.
   const apps: DesiredApp[] = [];
   const trees = await treeIdsAt(
@@ -162,7 +170,93 @@ export async function renderEnvironment(
     });
   }
   apps.sort((a, b) => a.name.localeCompare(b.name));
-  return { apps, problems };
+  return { apps, templates, problems };
+}
+
+/**
+ * The AnalysisTemplates of the folder's files, with their problems (all of them, file:line:field). A file
+ * whose first problem parseApps already reported (parseConfig stops at a file's first) is not reported twice.
+ */
+export function collectTemplates(
+  sources: readonly { file: string; text: string }[],
+  problems: ConfigError[],
+): ReadonlyMap<string, AnalysisTemplate> {
+  const parsed = parseAnalysisTemplates(sources);
+  const seen = new Set(problems.map((p) => p.message));
+  for (const problem of parsed.problems) {
+    if (!seen.has(problem.message)) problems.push(problem);
+    seen.add(problem.message);
+  }
+  return parsed.templates;
+}
+
+/**
+ * What a strategy asks of its environment: the AnalysisTemplates it names exist beside it, and a blue-green
+ * preview port is no other App's port or preview port.
+ */
+function strategyProblems(
+  apps: ReadonlyMap<string, Located>,
+  templates: ReadonlyMap<string, AnalysisTemplate>,
+): ConfigError[] {
+  const problems: ConfigError[] = [];
+  const known = [...templates.keys()].sort();
+  const ports = new Map<number, string>();
+  for (const app of apps.values()) ports.set(app.doc.spec.port, `the port of app "${app.doc.metadata.name}"`);
+  for (const app of apps.values()) {
+    const strategy = app.doc.spec.strategy;
+    if (strategy === undefined) continue;
+    const refs: { names: readonly string[]; path: (string | number)[] }[] = [];
+    if ('canary' in strategy) {
+      strategy.canary.steps.forEach((step, index) => {
+        if ('analysis' in step) {
+          refs.push({
+            names: step.analysis.templates,
+            path: ['spec', 'strategy', 'canary', 'steps', index, 'analysis', 'templates'],
+          });
+        }
+      });
+    } else {
+      const { prePromotionAnalysis, previewPort } = strategy.blueGreen;
+      if (prePromotionAnalysis !== undefined) {
+        refs.push({
+          names: prePromotionAnalysis.templates,
+          path: ['spec', 'strategy', 'blueGreen', 'prePromotionAnalysis', 'templates'],
+        });
+      }
+      if (previewPort !== undefined) {
+        const taken = ports.get(previewPort);
+        if (taken !== undefined) {
+          problems.push(
+            new ConfigError(
+              app.file,
+              app.lineOf(['spec', 'strategy', 'blueGreen', 'previewPort']),
+              'spec.strategy.blueGreen.previewPort',
+              `${previewPort} is already ${taken}`,
+              'give the preview a port no other App of the environment uses',
+            ),
+          );
+        } else {
+          ports.set(previewPort, `the preview port of app "${app.doc.metadata.name}"`);
+        }
+      }
+    }
+    for (const ref of refs) {
+      ref.names.forEach((name, index) => {
+        if (templates.has(name)) return;
+        const path = [...ref.path, index];
+        problems.push(
+          new ConfigError(
+            app.file,
+            app.lineOf(path),
+            path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join(''),
+            `unknown AnalysisTemplate "${name}"; ${known.length === 0 ? 'the environment has none' : `the environment has: ${known.join(', ')}`}`,
+            'add a kind: AnalysisTemplate document with that metadata.name to the environment folder',
+          ),
+        );
+      });
+    }
+  }
+  return problems;
 }
 
 /** The Environment documents of a repository's root plumbline.yaml (in `repoDir`), names unique. */
@@ -335,13 +429,14 @@ function parseApps(file: string, text: string, problems: ConfigError[]): Located
   const locate = lineLocator(text);
   const apps: Located[] = [];
   for (const doc of documents) {
+    if (doc.kind === 'AnalysisTemplate') continue; // collectTemplates reads them, with all their problems
     if (doc.kind !== 'App') {
       problems.push(
         new ConfigError(
           file,
           doc.line,
           'kind',
-          `only App documents belong in an environment's folder (found ${doc.kind})`,
+          `only App and AnalysisTemplate documents belong in an environment's folder (found ${doc.kind})`,
           doc.kind === 'Environment'
             ? 'move Environment documents to plumbline.yaml at the repository root'
             : undefined,

@@ -1,5 +1,6 @@
 // The contracts of the GitOps controller (`plumbline up`): what Git says should run, what was applied, and
 // the plan between them. Schemas for the Environment and App documents live in config/schema.ts.
+import type { Strategy } from '../rollouts/strategy.js';
 
 /** An App as the repository declares it at one revision, after rendering and validation. */
 export interface DesiredApp {
@@ -42,6 +43,8 @@ export interface AppSpec {
     readonly timeoutMs: number;
   };
   readonly dependsOn: readonly string[];
+  /** A progressive rollout (canary or blue-green) instead of an all-at-once switch; src/gitops/rollouts.ts. */
+  readonly strategy?: Strategy;
 }
 
 /** What the controller applied last, per environment and app (the stored inventory). */

@@ -4,6 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { registerAuditRoutes } from '../audit/api.js';
+import { Checkpointer, filePublisher, gitRefPublisher } from '../audit/checkpoint.js';
+import { keyLocation, loadOrCreateSigner } from '../audit/note.js';
+import { AuditLedger, setDurability } from '../audit/store.js';
 import { buildServer, type PlumblineServer } from '../server/app.js';
 import { createMetrics } from '../server/metrics.js';
 import {
@@ -36,6 +40,10 @@ export interface UpOptions {
   /** The controller's age identity for SOPS secrets: a file, or the name of an environment variable. */
   readonly ageIdentityFile?: string;
   readonly ageIdentityEnv?: string;
+  /** How often new audit entries get a signed checkpoint at the latest (default 30 s; tests shorten it). */
+  readonly auditCheckpointMs?: number;
+  /** A Git repository (path) to publish signed audit checkpoints to, at refs/plumbline/checkpoints. */
+  readonly auditRepo?: string;
   /** The supervisor's and router's entry points (default: beside their clients in dist/; tests from sources set them). */
   readonly scripts?: { readonly supervisor?: string; readonly router?: string };
 }
@@ -71,6 +79,25 @@ export async function up(options: UpOptions): Promise<Running> {
     supervisor.started ? 'started the supervisor and router' : 're-adopted the running supervisor and router',
   );
   const metrics = createMetrics();
+  // The audit ledger shares the store's connection (its entries commit with the state they describe), made
+  // durable on every commit; its signing key lives beside the store, never in it.
+  const ledger = new AuditLedger(store.db);
+  await setDurability(store.db, 'FULL');
+  const { signer } = loadOrCreateSigner(keyLocation(dataDir));
+  const checkpointer = new Checkpointer({
+    ledger,
+    signer,
+    everyEntries: 100,
+    everyMs: options.auditCheckpointMs ?? 30_000,
+    publishers: [
+      filePublisher(join(dataDir, 'audit-checkpoints')),
+      ...(options.auditRepo === undefined ? [] : [gitRefPublisher({ repo: resolve(options.auditRepo) })]),
+    ],
+    logger: {
+      info: (fields, message) => logger.info(fields, message),
+      warn: (fields, message) => logger.warn(fields, message),
+    },
+  });
   const controller = new Controller({
     repo: options.repo,
     branch: options.branch,
@@ -84,12 +111,16 @@ export async function up(options: UpOptions): Promise<Running> {
     logger,
     metrics,
     supervisor: supervisor.client,
+    router: router.client,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
     ...(options.releaseCheckMs === undefined ? {} : { releaseCheckMs: options.releaseCheckMs }),
     ...(secrets === undefined ? {} : { secrets }),
+    ledger,
   });
   const server = buildServer({ store, controller, logger, metrics });
   registerWebhook(server, controller, options);
+  registerAuditRoutes(server, { ledger, verifierKey: signer.verifierKey });
+  checkpointer.start();
   await controller.start();
   const url = await server.listen({ host: options.host, port: options.port });
   return {
@@ -100,6 +131,7 @@ export async function up(options: UpOptions): Promise<Running> {
     async stop() {
       await controller.stop();
       await server.close();
+      await checkpointer.stop(); // the final checkpoint covers everything appended
       await store.close();
     },
   };

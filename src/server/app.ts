@@ -14,21 +14,26 @@ import type { Plan } from '../gitops/types.js';
 import type { ControllerStore } from '../store/controller-store.js';
 import { type Access, authorize, createToken, type Principal } from './auth.js';
 import {
+  type AppRolloutStatus,
   type AppStatus,
   CONTROLLER_EVENT,
   type ControllerApi,
   type ControllerEvent,
   type EnvironmentStatus,
   type LogLine,
+  type RolloutApi,
   type SyncAccepted,
   type SyncRecord,
 } from './controller-api.js';
-import { httpErrorFor, NotFoundError } from './errors.js';
+import { ConflictError, httpErrorFor, NotFoundError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import {
+  type ActionBody,
   type AppParams,
+  actionBodySchema,
   appParamsSchema,
+  appRolloutStatusSchema,
   appStatusSchema,
   type CreatedToken,
   type CreateTokenBody,
@@ -48,7 +53,11 @@ import {
   type LogsQuery,
   logLineSchema,
   logsQuerySchema,
+  type PromoteBody,
   planSchema,
+  promoteBodySchema,
+  type RollbackBody,
+  rollbackBodySchema,
   type SyncBody,
   syncAcceptedSchema,
   syncBodySchema,
@@ -309,6 +318,112 @@ export function buildServer(options: BuildServerOptions): PlumblineServer {
     },
   );
 
+  // --- rollouts: status and actions, pins and rollbacks ---
+
+  function rollouts(): RolloutApi {
+    if (controller.rollouts === undefined) {
+      throw new ConflictError(
+        'this controller runs no rollouts',
+        'canary and blue-green need the local target and its router',
+      );
+    }
+    return controller.rollouts;
+  }
+
+  // A bare POST (no body) is `{}`.
+  async function emptyBodyIsEmptyObject(request: FastifyRequest): Promise<void> {
+    request.body ??= {};
+  }
+
+  app.get<{ Params: AppParams; Reply: AppRolloutStatus }>(
+    '/api/v1/environments/:env/apps/:app/rollout',
+    {
+      config: { access: 'viewer' },
+      schema: { params: jsonSchema(appParamsSchema), response: ok(appRolloutStatusSchema) },
+    },
+    async function rolloutStatus(request) {
+      const { env, app: appName } = request.params;
+      await requireApp(env, appName);
+      return rollouts().status(env, appName);
+    },
+  );
+
+  app.post<{ Params: AppParams; Body: PromoteBody; Reply: AppRolloutStatus }>(
+    '/api/v1/environments/:env/apps/:app/rollout/promote',
+    {
+      config: { access: 'operator' },
+      preValidation: emptyBodyIsEmptyObject,
+      schema: {
+        params: jsonSchema(appParamsSchema),
+        body: jsonSchema(promoteBodySchema),
+        response: ok(appRolloutStatusSchema),
+      },
+    },
+    async function promoteRollout(request) {
+      const { env, app: appName } = request.params;
+      await requireApp(env, appName);
+      request.log.info({ environment: env, app: appName, by: who(request) }, 'rollout promote requested');
+      return rollouts().promote(env, appName, { full: request.body.full === true }, who(request));
+    },
+  );
+
+  for (const action of ['abort', 'retry', 'unpin'] as const) {
+    const path =
+      action === 'unpin'
+        ? '/api/v1/environments/:env/apps/:app/unpin'
+        : `/api/v1/environments/:env/apps/:app/rollout/${action}`;
+    app.post<{ Params: AppParams; Body: ActionBody; Reply: AppRolloutStatus }>(
+      path,
+      {
+        config: { access: 'operator' },
+        preValidation: emptyBodyIsEmptyObject,
+        schema: {
+          params: jsonSchema(appParamsSchema),
+          body: jsonSchema(actionBodySchema),
+          response: ok(appRolloutStatusSchema),
+        },
+      },
+      async function rolloutAction(request) {
+        const { env, app: appName } = request.params;
+        await requireApp(env, appName);
+        request.log.info({ environment: env, app: appName, by: who(request) }, `${action} requested`);
+        return rollouts()[action](env, appName, who(request));
+      },
+    );
+  }
+
+  app.post<{ Params: AppParams; Body: RollbackBody; Reply: AppRolloutStatus }>(
+    '/api/v1/environments/:env/apps/:app/rollback',
+    {
+      config: { access: 'operator' },
+      preValidation: emptyBodyIsEmptyObject,
+      schema: {
+        params: jsonSchema(appParamsSchema),
+        body: jsonSchema(rollbackBodySchema),
+        response: ok(appRolloutStatusSchema),
+      },
+    },
+    async function rollback(request) {
+      const { env, app: appName } = request.params;
+      await requireApp(env, appName);
+      const { to, revert, reason } = request.body;
+      request.log.info(
+        { environment: env, app: appName, to, revert: revert === true, by: who(request) },
+        'rollback requested',
+      );
+      return rollouts().rollback(
+        env,
+        appName,
+        {
+          ...(to === undefined ? {} : { to }),
+          ...(revert === undefined ? {} : { revert }),
+          ...(reason === undefined ? {} : { reason }),
+        },
+        who(request),
+      );
+    },
+  );
+
   // --- tokens ---
 
   app.post<{ Body: CreateTokenBody; Reply: CreatedToken }>(
@@ -322,7 +437,11 @@ export function buildServer(options: BuildServerOptions): PlumblineServer {
     },
     async function createApiToken(request, reply) {
       const { name, role } = request.body;
-      const created = await createToken(store, { name, role });
+      const created = await createToken(store, {
+        name,
+        role,
+        actor: { kind: request.principal?.kind === 'loopback' ? 'person' : 'token', id: who(request) },
+      });
       request.log.info({ tokenId: created.id, role, by: who(request) }, 'token created');
       reply.code(201);
       return { id: created.id, name, role, token: created.token };

@@ -1,6 +1,9 @@
 // API tokens and who may call what: tokens are `plb_` + 32 random bytes, stored only as sha256; roles are
 // ordered viewer < operator < admin; without a token only read-only routes answer, and only on loopback.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import type { Actor } from '../audit/entry.js';
+import { AuditLedger } from '../audit/store.js';
 import { type ApiToken, type ControllerStore, ROLES, type Role } from '../store/controller-store.js';
 import { ForbiddenError, UnauthorizedError } from './errors.js';
 
@@ -22,17 +25,41 @@ export function hashToken(token: string): string {
 /** Creates a token; the returned `token` is the only copy there will ever be. */
 export async function createToken(
   store: ControllerStore,
-  options: { readonly name: string; readonly role: Role },
+  options: { readonly name: string; readonly role: Role; readonly actor?: Actor },
 ): Promise<{ readonly token: string; readonly id: string; readonly stored: ApiToken }> {
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   const id = randomUUID();
-  const stored = await store.insertToken({
-    id,
-    name: options.name,
-    role: options.role,
-    tokenHash: hashToken(token),
+  // The token and its ledger entry commit together (the ledger's tables are in every controller store).
+  const stored = await store.transaction(async (tx) => {
+    const inserted = await tx.insertToken({
+      id,
+      name: options.name,
+      role: options.role,
+      tokenHash: hashToken(token),
+    });
+    await new AuditLedger(tx.db).append(
+      {
+        actor: options.actor ?? localActor(),
+        action: 'token.created',
+        after: { id, name: options.name, role: options.role },
+        reason: `an API token with the ${options.role} role`,
+      },
+      tx.db,
+    );
+    return inserted;
   });
   return { token, id, stored };
+}
+
+/** The person at this machine (the CLI's `token create` reads the store directly). */
+function localActor(): Actor {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (a container): keep "unknown"
+  }
+  return { kind: 'person', id: `${user}@${hostname()}` };
 }
 
 /** Two hex digests compared in time that depends only on their length (always 64 here). */

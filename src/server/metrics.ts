@@ -2,6 +2,7 @@
 // `Metrics`, the server exposes the registry at /metrics.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { PHASES, type Phase } from '../gitops/types.js';
+import { ROLLOUT_PHASES, type RolloutPhase } from '../rollouts/types.js';
 import type { SyncResult } from '../store/controller-store.js';
 
 export interface Metrics {
@@ -20,6 +21,13 @@ export interface Metrics {
   setInstances(environment: string, app: string, count: number): void;
   /** Drops an app's series once it is deleted. */
   forgetApp(environment: string, app: string): void;
+  readonly rolloutPhase: Gauge<'environment' | 'app' | 'phase'>;
+  readonly canaryWeight: Gauge<'environment' | 'app'>;
+  readonly analysisTotal: Counter<'environment' | 'app' | 'phase'>;
+  /** 1 for the rollout's current phase, 0 for the others; and the new revision's percent of new requests. */
+  setRollout(environment: string, app: string, phase: RolloutPhase, weight: number): void;
+  /** An analysis verdict (Successful, Inconclusive, Error, Failed). */
+  recordAnalysis(environment: string, app: string, phase: string): void;
 }
 
 export interface MetricsOptions {
@@ -61,6 +69,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['environment', 'app'] as const,
     registers: [registry],
   });
+  const rolloutPhase = new Gauge({
+    name: 'plumbline_rollout_phase',
+    help: "1 for an app's current (or last) rollout phase, 0 for the others.",
+    labelNames: ['environment', 'app', 'phase'] as const,
+    registers: [registry],
+  });
+  const canaryWeight = new Gauge({
+    name: 'plumbline_rollout_canary_weight',
+    help: "The new revision's percent of an app's new requests during its rollout (100 once promoted).",
+    labelNames: ['environment', 'app'] as const,
+    registers: [registry],
+  });
+  const analysisTotal = new Counter({
+    name: 'plumbline_rollout_analysis_total',
+    help: 'Rollout analysis verdicts by phase (Successful, Inconclusive, Error, Failed).',
+    labelNames: ['environment', 'app', 'phase'] as const,
+    registers: [registry],
+  });
   // Every result starts at 0, so `rate()` and absent-series alerts work before the first failure.
   for (const result of ['succeeded', 'failed', 'skipped'] as const) syncsTotal.inc({ result }, 0);
 
@@ -88,6 +114,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     forgetApp(environment, app) {
       for (const phase of PHASES) appHealth.remove({ environment, app, phase });
       instances.remove({ environment, app });
+      for (const phase of ROLLOUT_PHASES) rolloutPhase.remove({ environment, app, phase });
+      canaryWeight.remove({ environment, app });
+    },
+    rolloutPhase,
+    canaryWeight,
+    analysisTotal,
+    setRollout(environment, app, phase, weight) {
+      for (const candidate of ROLLOUT_PHASES)
+        rolloutPhase.set({ environment, app, phase: candidate }, candidate === phase ? 1 : 0);
+      canaryWeight.set({ environment, app }, weight);
+    },
+    recordAnalysis(environment, app, phase) {
+      analysisTotal.inc({ environment, app, phase });
     },
   };
 }

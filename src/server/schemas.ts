@@ -3,8 +3,16 @@
 // a schema does not list).
 import { z } from 'zod';
 import { PHASES, type Plan } from '../gitops/types.js';
+import { ROLLOUT_PHASES } from '../rollouts/types.js';
 import { ROLES, SYNC_RESULTS } from '../store/controller-store.js';
-import type { AppStatus, ControllerEvent, EnvironmentStatus, LogLine, SyncRecord } from './controller-api.js';
+import type {
+  AppRolloutStatus,
+  AppStatus,
+  ControllerEvent,
+  EnvironmentStatus,
+  LogLine,
+  SyncRecord,
+} from './controller-api.js';
 
 /** A DNS label, as environments and apps are named in plumbline.yaml. */
 export const nameSchema = z
@@ -21,6 +29,21 @@ export const logsQuerySchema = z.strictObject({ tail: z.number().int().min(1).ma
 export const eventsQuerySchema = z.strictObject({ environment: nameSchema.optional() });
 
 export const syncBodySchema = z.strictObject({ app: nameSchema.optional() });
+export const promoteBodySchema = z.strictObject({
+  /** Skip every step left and promote now. */
+  full: z.boolean().optional(),
+});
+export const actionBodySchema = z.strictObject({});
+export const rollbackBodySchema = z.strictObject({
+  /** A commit id, or a prefix of at least 4 hex digits, deployed to the app before. */
+  to: z
+    .string()
+    .regex(/^[0-9a-fA-F]{4,64}$/)
+    .optional(),
+  /** Also push a commit that brings Git back to that revision, then unpin. */
+  revert: z.boolean().optional(),
+  reason: z.string().min(1).max(500).optional(),
+});
 export const createTokenBodySchema = z.strictObject({
   name: z
     .string()
@@ -140,6 +163,73 @@ export const controllerEventSchema = z.object({
   data: z.record(z.string(), z.unknown()).optional(),
 });
 
+const analysisPhaseSchema = z.enum(['Successful', 'Failed', 'Inconclusive', 'Error']);
+
+const rolloutFailureSchema = z.object({
+  reason: z.enum(['analysis', 'health', 'aborted', 'error']),
+  revision: z.string(),
+  analysis: z.array(z.string()).readonly().optional(),
+  step: z.number().int().optional(),
+  message: z.string(),
+  at: z.string(),
+  restoredAt: z.string().optional(),
+});
+
+export const rolloutStatusSchema = z.object({
+  environment: z.string(),
+  app: z.string(),
+  strategy: z.enum(['canary', 'blueGreen']),
+  revision: z.string(),
+  label: z.string(),
+  stableRevision: z.string().nullable(),
+  phase: z.enum(ROLLOUT_PHASES),
+  message: z.string(),
+  step: z.object({ index: z.number().int(), total: z.number().int(), name: z.string() }),
+  weights: z.record(z.string(), z.number()),
+  preview: z.object({ port: z.number().int(), revision: z.string() }).optional(),
+  pause: z
+    .object({ reason: z.enum(['step', 'promotion', 'inconclusive']), until: z.string().optional() })
+    .optional(),
+  analysis: z
+    .array(
+      z.object({
+        step: z.number().int(),
+        templates: z.array(z.string()).readonly(),
+        port: z.number().int(),
+        phase: analysisPhaseSchema,
+        message: z.string(),
+        /** The measurements behind the verdict (src/rollouts/analysis MetricResult[]). */
+        metrics: z.unknown().optional(),
+        at: z.string(),
+      }),
+    )
+    .readonly(),
+  failure: rolloutFailureSchema.optional(),
+  attempt: z.number().int(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const appRolloutStatusSchema = z.object({
+  environment: z.string(),
+  app: z.string(),
+  desiredRevision: z.string().nullable(),
+  liveRevision: z.string().nullable(),
+  phase: phaseSchema,
+  message: z.string(),
+  active: z.boolean(),
+  rollout: rolloutStatusSchema.nullable(),
+  pin: z
+    .object({ revision: z.string(), pinnedBy: z.string(), reason: z.string(), createdAt: z.string() })
+    .nullable(),
+  quarantine: z
+    .array(
+      z.object({ revision: z.string(), specHash: z.string(), reason: z.string(), createdAt: z.string() }),
+    )
+    .readonly(),
+  revert: z.object({ commit: z.string(), branch: z.string() }).optional(),
+});
+
 export const syncAcceptedSchema = z.object({ accepted: z.literal(true), syncId: z.string() });
 
 export const createdTokenSchema = z.object({
@@ -167,6 +257,9 @@ export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 export type LogsQuery = z.infer<typeof logsQuerySchema>;
 export type EventsQuery = z.infer<typeof eventsQuerySchema>;
 export type SyncBody = z.infer<typeof syncBodySchema>;
+export type PromoteBody = z.infer<typeof promoteBodySchema>;
+export type ActionBody = z.infer<typeof actionBodySchema>;
+export type RollbackBody = z.infer<typeof rollbackBodySchema>;
 export type CreateTokenBody = z.infer<typeof createTokenBodySchema>;
 export type CreatedToken = z.infer<typeof createdTokenSchema>;
 
@@ -179,6 +272,7 @@ export const SCHEMAS_FIT = {
   plan: true,
   log: true,
   event: true,
+  rollout: true,
 } as const satisfies {
   environment: Fits<EnvironmentStatus, typeof environmentStatusSchema>;
   app: Fits<AppStatus, typeof appStatusSchema>;
@@ -186,6 +280,7 @@ export const SCHEMAS_FIT = {
   plan: Fits<Plan, typeof planSchema>;
   log: Fits<LogLine, typeof logLineSchema>;
   event: Fits<ControllerEvent, typeof controllerEventSchema>;
+  rollout: Fits<AppRolloutStatus, typeof appRolloutStatusSchema>;
 };
 
 /** A zod schema as the JSON Schema (draft-07) Fastify's Ajv and fast-json-stringify take. */

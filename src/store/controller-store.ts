@@ -1,5 +1,6 @@
-// The controller's repositories over Kysely: environment and app status, the applied inventory, sync
-// history (the last 100 per environment) and API tokens. Portable SQL only, so PostgreSQL can follow.
+// The controller's repositories over Kysely: environment and app status, the applied inventory (and the
+// last revisions applied per app), sync history (the last 100 per environment), API tokens, and the
+// rollouts' records, pins and quarantined revisions. Portable SQL only, so PostgreSQL can follow.
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { type AppliedApp, type AppSpec, PHASES, type Phase, type Plan } from '../gitops/types.js';
@@ -10,12 +11,16 @@ import {
   type EnvironmentsTable,
   type OpenDatabaseOptions,
   openDatabase,
+  type RolloutsTable,
   type SyncHistoryTable,
 } from './db.js';
 import { migrateToLatest } from './migrations.js';
 
 /** Syncs kept per environment; older ones are deleted in the transaction that records a new one. */
 export const HISTORY_LIMIT = 100;
+
+/** Applied revisions kept per app, for `plumbline rollback`. */
+export const REVISIONS_KEPT = 20;
 
 export const SYNC_RESULTS = ['succeeded', 'failed', 'skipped'] as const;
 export type SyncResult = (typeof SYNC_RESULTS)[number];
@@ -87,6 +92,45 @@ export interface ApiToken {
 export interface ApiTokenWithHash extends ApiToken {
   /** Hex sha256 of the token. */
   readonly tokenHash: string;
+}
+
+/** A rollout's stored state: its record and the App it rolls out, as written (checked by their reader). */
+export interface StoredRollout {
+  readonly environment: string;
+  readonly app: string;
+  readonly record: unknown;
+  readonly desired: unknown;
+  readonly updatedAt: string;
+}
+
+/** An app held at a revision by a rollback. */
+export interface Pin {
+  readonly environment: string;
+  readonly app: string;
+  readonly revision: string;
+  readonly pinnedBy: string;
+  readonly reason: string;
+  readonly createdAt: string;
+}
+
+/** A revision that failed its rollout; `specHash` is what auto-sync refuses to deploy again. */
+export interface Quarantined {
+  readonly environment: string;
+  readonly app: string;
+  readonly revision: string;
+  readonly specHash: string;
+  readonly reason: string;
+  readonly createdAt: string;
+}
+
+/** One revision applied to an app. */
+export interface AppliedRevision {
+  readonly environment: string;
+  readonly app: string;
+  readonly revision: string;
+  readonly specHash: string;
+  readonly spec: AppSpec;
+  readonly appliedAt: string;
 }
 
 export interface ControllerStoreOptions {
@@ -246,6 +290,7 @@ export class ControllerStore {
     );
   }
 
+  /** Records what was applied, and appends it to the app's applied revisions (what a rollback goes back to). */
   async putApplied(app: AppliedApp): Promise<void> {
     const row = {
       environment: app.environment,
@@ -256,11 +301,74 @@ export class ControllerStore {
       applied_at: this.#timestamp(),
     };
     const { environment: _environment, name: _name, ...changes } = row;
+    await this.transaction(async (store) => {
+      await store.db
+        .insertInto('inventory')
+        .values(row)
+        .onConflict((oc) => oc.columns(['environment', 'name']).doUpdateSet(changes))
+        .execute();
+      await store.#appendRevision(row);
+    });
+  }
+
+  /** Appends an applied revision unless it is the app's newest already; keeps the last REVISIONS_KEPT. */
+  async #appendRevision(row: {
+    environment: string;
+    name: string;
+    revision: string;
+    spec_hash: string;
+    spec: string;
+    applied_at: string;
+  }): Promise<void> {
+    const last = await this.db
+      .selectFrom('app_revisions')
+      .select(['seq', 'revision', 'spec_hash'])
+      .where('environment', '=', row.environment)
+      .where('app', '=', row.name)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (last !== undefined && last.revision === row.revision && last.spec_hash === row.spec_hash) return;
+    const seq = Number(last?.seq ?? 0) + 1;
     await this.db
-      .insertInto('inventory')
-      .values(row)
-      .onConflict((oc) => oc.columns(['environment', 'name']).doUpdateSet(changes))
+      .insertInto('app_revisions')
+      .values({
+        environment: row.environment,
+        app: row.name,
+        seq,
+        revision: row.revision,
+        spec_hash: row.spec_hash,
+        spec: row.spec,
+        applied_at: row.applied_at,
+      })
       .execute();
+    await this.db
+      .deleteFrom('app_revisions')
+      .where('environment', '=', row.environment)
+      .where('app', '=', row.name)
+      .where('seq', '<=', seq - REVISIONS_KEPT)
+      .execute();
+  }
+
+  /** The revisions applied to an app, newest first. */
+  async listAppliedRevisions(environment: string, app: string): Promise<AppliedRevision[]> {
+    const rows = await this.db
+      .selectFrom('app_revisions')
+      .selectAll()
+      .where('environment', '=', environment)
+      .where('app', '=', app)
+      .orderBy('seq', 'desc')
+      .execute();
+    return rows.map(
+      (row): AppliedRevision => ({
+        environment: row.environment,
+        app: row.app,
+        revision: row.revision,
+        specHash: row.spec_hash,
+        spec: parseJson<AppSpec>(row.spec),
+        appliedAt: row.applied_at,
+      }),
+    );
   }
 
   async removeApplied(environment: string, name: string): Promise<void> {
@@ -387,6 +495,148 @@ export class ControllerStore {
     const result = await this.db.deleteFrom('api_tokens').where('id', '=', id).executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
+
+  // --- rollouts, pins, quarantine ---
+
+  async putRollout(rollout: Omit<StoredRollout, 'updatedAt'>): Promise<void> {
+    const row = {
+      environment: rollout.environment,
+      app: rollout.app,
+      record: JSON.stringify(rollout.record),
+      desired: JSON.stringify(rollout.desired),
+      updated_at: this.#timestamp(),
+    };
+    const { environment: _environment, app: _app, ...changes } = row;
+    await this.db
+      .insertInto('rollouts')
+      .values(row)
+      .onConflict((oc) => oc.columns(['environment', 'app']).doUpdateSet(changes))
+      .execute();
+  }
+
+  async getRollout(environment: string, app: string): Promise<StoredRollout | undefined> {
+    const row = await this.db
+      .selectFrom('rollouts')
+      .selectAll()
+      .where('environment', '=', environment)
+      .where('app', '=', app)
+      .executeTakeFirst();
+    return row === undefined ? undefined : rolloutFromRow(row);
+  }
+
+  async listRollouts(): Promise<StoredRollout[]> {
+    const rows = await this.db
+      .selectFrom('rollouts')
+      .selectAll()
+      .orderBy('environment')
+      .orderBy('app')
+      .execute();
+    return rows.map(rolloutFromRow);
+  }
+
+  async deleteRollout(environment: string, app: string): Promise<void> {
+    await this.db
+      .deleteFrom('rollouts')
+      .where('environment', '=', environment)
+      .where('app', '=', app)
+      .execute();
+  }
+
+  async putPin(pin: Omit<Pin, 'createdAt'>): Promise<Pin> {
+    const row = {
+      environment: pin.environment,
+      app: pin.app,
+      revision: pin.revision,
+      pinned_by: pin.pinnedBy,
+      reason: pin.reason,
+      created_at: this.#timestamp(),
+    };
+    const { environment: _environment, app: _app, ...changes } = row;
+    await this.db
+      .insertInto('pins')
+      .values(row)
+      .onConflict((oc) => oc.columns(['environment', 'app']).doUpdateSet(changes))
+      .execute();
+    return { ...pin, createdAt: row.created_at };
+  }
+
+  async getPin(environment: string, app: string): Promise<Pin | undefined> {
+    const row = await this.db
+      .selectFrom('pins')
+      .selectAll()
+      .where('environment', '=', environment)
+      .where('app', '=', app)
+      .executeTakeFirst();
+    return row === undefined
+      ? undefined
+      : {
+          environment: row.environment,
+          app: row.app,
+          revision: row.revision,
+          pinnedBy: row.pinned_by,
+          reason: row.reason,
+          createdAt: row.created_at,
+        };
+  }
+
+  async deletePin(environment: string, app: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('pins')
+      .where('environment', '=', environment)
+      .where('app', '=', app)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async putQuarantine(entry: Omit<Quarantined, 'createdAt'>): Promise<Quarantined> {
+    const row = {
+      environment: entry.environment,
+      app: entry.app,
+      revision: entry.revision,
+      spec_hash: entry.specHash,
+      reason: entry.reason,
+      created_at: this.#timestamp(),
+    };
+    const { environment: _environment, app: _app, spec_hash: _hash, ...changes } = row;
+    await this.db
+      .insertInto('quarantine')
+      .values(row)
+      .onConflict((oc) => oc.columns(['environment', 'app', 'spec_hash']).doUpdateSet(changes))
+      .execute();
+    return { ...entry, createdAt: row.created_at };
+  }
+
+  /** The app's quarantined revisions, newest first. */
+  async listQuarantine(environment: string, app: string): Promise<Quarantined[]> {
+    const rows = await this.db
+      .selectFrom('quarantine')
+      .selectAll()
+      .where('environment', '=', environment)
+      .where('app', '=', app)
+      .orderBy('created_at', 'desc')
+      .execute();
+    return rows.map(
+      (row): Quarantined => ({
+        environment: row.environment,
+        app: row.app,
+        revision: row.revision,
+        specHash: row.spec_hash,
+        reason: row.reason,
+        createdAt: row.created_at,
+      }),
+    );
+  }
+
+  /** Lifts the quarantine of one spec hash, or of every revision of the app. */
+  async deleteQuarantine(environment: string, app: string, specHash?: string): Promise<number> {
+    let query = this.db
+      .deleteFrom('quarantine')
+      .where('environment', '=', environment)
+      .where('app', '=', app);
+    if (specHash !== undefined) query = query.where('spec_hash', '=', specHash);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }
 
 /** Opens the database under `dataDir`, migrates it to the newest schema, and returns the store. */
@@ -451,6 +701,16 @@ function syncFromRow(row: Selectable<SyncHistoryTable>): SyncRecord {
     reason: row.reason,
     message: row.message,
     planSummary: parseJson<PlanSummary>(row.plan_summary),
+  };
+}
+
+function rolloutFromRow(row: Selectable<RolloutsTable>): StoredRollout {
+  return {
+    environment: row.environment,
+    app: row.app,
+    record: parseJson<unknown>(row.record),
+    desired: parseJson<unknown>(row.desired),
+    updatedAt: row.updated_at,
   };
 }
 
