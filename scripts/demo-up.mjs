@@ -135,6 +135,95 @@ await until(
 );
 console.log('  reverted: production is Synced again');
 
+// Progressive delivery: staging's web gets a canary strategy judged by the router's success rate.
+const CANARY = `  strategy:
+    canary:
+      steps:
+        - setWeight: 25
+        - pause: { duration: 2s }
+        - analysis: { templates: [success-rate] }
+        - setWeight: 60
+        - pause: { duration: 2s }
+`;
+const stagingApp = (greeting, extraEnv = '') =>
+  readFileSync(file, 'utf8')
+    .replace(/env: \{[^}]*\}/, `env: { GREETING: ${greeting}${extraEnv} }`)
+    .replace(/\n {2}strategy:[\s\S]*$/, '\n')
+    .trimEnd()
+    .concat(`\n${CANARY}`);
+const rolloutOf = async () => {
+  try {
+    const r = await fetch(`${running.url}/api/v1/environments/staging/apps/web/rollout`);
+    return r.ok ? await r.json() : undefined;
+  } catch {
+    return undefined;
+  }
+};
+/** Load on staging while `fn` runs; answers counted by first word and status. */
+async function underLoad(fn) {
+  const seen = { ok: 0, failed: 0, words: new Map() };
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      const answer = await get('http://127.0.0.1:18080/');
+      const word = answer.split(' ')[0];
+      if (answer.startsWith('HTTP') || answer.startsWith('failed')) seen.failed++;
+      else seen.ok++;
+      seen.words.set(word, (seen.words.get(word) ?? 0) + 1);
+    }
+  })();
+  try {
+    await fn();
+  } finally {
+    on = false;
+    await loop;
+  }
+  return seen;
+}
+const showRollout = async (until_) => {
+  let last = '';
+  for (;;) {
+    const status = (await rolloutOf())?.rollout;
+    const weights = Object.entries(status?.weights ?? {})
+      .map(([label, weight]) => `${label} ${weight}%`)
+      .join(', ');
+    const line =
+      status === undefined || status === null ? '' : `${status.phase} (${status.step.name}): ${weights}`;
+    if (line !== '' && line !== last) console.log(`  rollout: ${line.trim()}`);
+    last = line;
+    if (await until_()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+say('a canary on staging: "hallo" at 25%, then 60%, judged by the router\'s success rate, under load');
+writeFileSync(file, stagingApp('hallo from staging'));
+git('commit', '-q', '-am', 'staging: say hallo, by canary');
+const good = await underLoad(() =>
+  showRollout(async () => {
+    const app = (await running.store.listApps('staging')).find((a) => a.name === 'web');
+    return app?.phase === 'Synced' && (await get('http://127.0.0.1:18080/')).startsWith('hallo');
+  }),
+);
+console.log(
+  `  promoted: ${good.ok} answered, ${good.failed} failed; by greeting: ${[...good.words].map(([w, n]) => `${w} ${n}`).join(', ')}`,
+);
+
+say('a bad change: FAIL=1 makes the new revision answer 500s; the analysis fails it and traffic goes back');
+writeFileSync(file, stagingApp('broken from staging', ', FAIL: "1"'));
+git('commit', '-q', '-am', 'staging: a change that breaks every request');
+const bad = await underLoad(() =>
+  showRollout(async () => {
+    const app = (await running.store.listApps('staging')).find((a) => a.name === 'web');
+    return app?.phase === 'Degraded';
+  }),
+);
+const degraded = (await running.store.listApps('staging')).find((a) => a.name === 'web');
+console.log(`  status: ${degraded?.message}`);
+console.log(
+  `  during it: ${bad.ok} answered by the stable revision, ${bad.failed} failed (the bad revision's share while it held traffic); staging now answers: ${await get('http://127.0.0.1:18080/')}`,
+);
+
 async function shutdown() {
   say('stopping the controller, the supervisor (and its apps) and the router');
   await running.stop();

@@ -2,7 +2,7 @@
 // apply, health, record — each failure terminal (bad input: wait for the next commit) or transient (retried
 // with backoff). One environment's failure never stops another's; status is written whatever happens.
 import { createHash, randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -94,6 +94,8 @@ export class Controller implements ControllerApi {
     this.#options = options;
     this.#source = new GitSource({ url: options.repo, cacheDir: join(options.dataDir, 'source') });
     this.events.setMaxListeners(100);
+    // Every rollout and health wait listens to the controller's stop signal.
+    setMaxListeners(0, this.#abort.signal);
     this.#rollouts =
       options.router !== undefined && isRevisionTarget(options.target)
         ? new RolloutManager({
@@ -919,7 +921,8 @@ export class Controller implements ControllerApi {
     if (AUDITED_EVENT.test(event.type)) {
       this.#decide({
         actor: CONTROLLER_ACTOR,
-        action: event.type,
+        // The ledger's actions are dotted lower case: rollout.rolledBack → rollout.rolled_back.
+        action: event.type.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase(),
         subject: {
           ...(event.environment === undefined ? {} : { environment: event.environment }),
           ...(event.app === undefined ? {} : { app: event.app }),
