@@ -6,7 +6,7 @@
 //   --secretlint-size-mb N  corpus size for secretlint (default: the same corpus)
 //   --commits N             commits in the generated history (default 6000)
 //   --runs N                timed runs per tool; the median is reported (default 3)
-//   --only LIST             tree, history, corpus, deps, controller, router, audit (comma-separated or
+//   --only LIST             tree, history, corpus, deps, controller, router, audit, rollouts (comma-separated or
 //                           repeated; default all)
 //   --audit-entries N       entries in the audit ledger benchmark's log (default 1000000)
 //   --deps-packages N       packages in the generated repository's lockfiles (default 10000)
@@ -64,6 +64,7 @@ import {
   run,
   waitForQuiet,
 } from './lib/util.mjs';
+import { benchRollouts, renderRollouts, rolloutTargets } from './rollouts.mjs';
 
 // Targets (see README.md). Ratios are within one run of this script, so machine noise mostly cancels.
 const TARGET = {
@@ -82,7 +83,7 @@ const TARGET = {
   routerAddedP99Ms: 1, // the router's added latency at p99, 2,000 req/s over loopback: < 1 ms
   zeroFailures: 0, // failed requests across a deploy, a self-heal and a controller restart
 };
-const ALL = ['tree', 'history', 'corpus', 'deps', 'controller', 'router', 'audit'];
+const ALL = ['tree', 'history', 'corpus', 'deps', 'controller', 'router', 'audit', 'rollouts'];
 
 const { values } = parseArgs({
   options: {
@@ -534,6 +535,10 @@ if (only.has('audit'))
   results.audit = await attempt('audit benchmark', () =>
     benchAudit({ workDir, entries: auditEntries, quiet }),
   );
+if (only.has('rollouts')) {
+  await quiet('rollouts');
+  results.rollouts = await attempt('rollouts benchmark', () => benchRollouts({ workDir }));
+}
 cleanScratch();
 if (!devNullOk() && !notes.some((n) => n.startsWith('/dev/null')))
   notes.push('/dev/null was replaced by a regular file during this run (not by this harness, see README.md)');
@@ -662,6 +667,7 @@ function targets(r) {
   controllerTargets(r.controller, add);
   routerTargets(r.router, add);
   auditTargets(r.audit, add);
+  rolloutTargets(r.rollouts, add);
   return out;
 }
 
@@ -942,6 +948,7 @@ function render(r) {
     out.push(renderController(r.controller));
   if (r.router !== undefined && r.router.error === undefined) out.push(renderRouter(r.router));
   if (r.audit !== undefined && r.audit.error === undefined) out.push(renderAudit(r.audit));
+  if (r.rollouts !== undefined && r.rollouts.error === undefined) out.push(renderRollouts(r.rollouts));
   if (r.notes.length > 0) {
     out.push('### Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   }

@@ -25,6 +25,11 @@ import type { AnalyzerContext, AnalyzerResult } from '../types.js';
 const SEVERITY: Record<ValidationAction, Severity> = { Deny: 'high', Warn: 'medium', Audit: 'info' };
 
 export async function runPolicy(context: AnalyzerContext): Promise<AnalyzerResult> {
+  // Policies judge the environments of a GitOps repository (its root plumbline.yaml); elsewhere (a
+  // repository that only keeps example GitOps repositories in sub-folders) there is nothing to judge.
+  if (!existsSync(join(context.root, CONFIG_FILE))) {
+    return { findings: [], rules: [], skipped: [], files: 0, bytes: 0 };
+  }
   const files = await context.files;
   const policies = loadPolicies(context.root, files);
   const skipped: Skipped[] = policies.notes.map((note) => ({
@@ -33,7 +38,7 @@ export async function runPolicy(context: AnalyzerContext): Promise<AnalyzerResul
     detail: note.slice(note.indexOf(': ') + 2),
   }));
   const empty: AnalyzerResult = { findings: [], rules: [], skipped, files: 0, bytes: 0 };
-  if (policies.instances.length === 0 || !existsSync(join(context.root, CONFIG_FILE))) return empty;
+  if (policies.instances.length === 0) return empty;
 
   const raw = new Map(readEnvironmentDocuments(context.root).map((e) => [e.name, e]));
   const environments = readEnvironments(context.root);
