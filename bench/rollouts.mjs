@@ -158,7 +158,8 @@ export async function benchRollouts({ workDir, rate = 200 }) {
       const started = Date.now();
       writeFileSync(join(repo, 'deploy/web.yaml'), yaml);
       git('commit', '-q', '-am', label);
-      await until(label, done);
+      const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+      await until(label, () => done(commit));
       const seconds = (Date.now() - started) / 1000;
       await sleep(1000);
       load.child.kill('SIGTERM');
@@ -168,10 +169,14 @@ export async function benchRollouts({ workDir, rate = 200 }) {
 
     // 1. canary
     {
-      const { report, seconds } = await run('canary v1', app(port, 'v1', STRATEGIES.canary), async () => {
-        const a = await appState();
-        return a?.phase === 'Synced' && a.liveRevision !== null && (await rolloutOf())?.phase === 'Healthy';
-      });
+      const { report, seconds } = await run(
+        'canary v1',
+        app(port, 'v1', STRATEGIES.canary),
+        async (commit) => {
+          const a = await appState();
+          return a?.phase === 'Synced' && a.liveRevision === commit;
+        },
+      );
       results.canary = { sent: report.sent, failed: report.failed, words: report.words, seconds };
     }
     // 2. blue-green
@@ -179,7 +184,10 @@ export async function benchRollouts({ workDir, rate = 200 }) {
       const { report, seconds } = await run(
         'blue-green v2',
         app(port, 'v2', STRATEGIES.blueGreen(preview)),
-        async () => (await rolloutOf())?.phase === 'Healthy' && (await appState())?.phase === 'Synced',
+        async (commit) => {
+          const a = await appState();
+          return a?.phase === 'Synced' && a.liveRevision === commit;
+        },
       );
       results.blueGreen = { sent: report.sent, failed: report.failed, words: report.words, seconds };
     }
@@ -194,10 +202,17 @@ export async function benchRollouts({ workDir, rate = 200 }) {
         app(port, 'v3', STRATEGIES.rollback, true),
         async () => (await appState())?.phase === 'Degraded',
       );
-      const analysis = seen.find((e) => e.type === 'rollout.analysis');
-      const back = seen.find((e) => e.type === 'rollout.rolledBack' || e.type === 'rollout.aborted');
+      // The verdict, then the first confirmed weight change after it (all traffic back on stable).
+      const analysisAt = seen.findIndex(
+        (e) => e.type === 'rollout.analysis' && /Failed/.test(e.message ?? ''),
+      );
+      const analysis = seen[analysisAt];
+      const back =
+        seen.slice(analysisAt + 1).find((e) => e.type === 'rollout.weight') ??
+        seen.slice(analysisAt + 1).find((e) => e.type === 'rollout.rolledBack');
       const stepped = seen.find((e) => e.type === 'rollout.weight');
-      const badAnswers = report.words?.v3 ?? 0;
+      // loadgen counts answers by their first word, and a 500 as a failure of kind "HTTP 500".
+      const badAnswers = report.failures?.['HTTP 500']?.count ?? 0;
       results.rollback = {
         sent: report.sent,
         failed: report.failed,
@@ -205,6 +220,7 @@ export async function benchRollouts({ workDir, rate = 200 }) {
         badAnswers,
         share: report.sent === 0 ? 0 : report.failed / report.sent,
         seconds,
+        words: report.words,
         analysisToStableMs:
           analysis === undefined || back === undefined
             ? undefined
@@ -321,7 +337,7 @@ export function renderRollouts(r) {
   ];
   return `### Progressive delivery (controller from dist/, the demo app ×2, lib/loadgen.mjs at ${r.rate} req/s)
 
-${mdTable(['scenario', 'requests', 'failed', 'seconds', 'answers by greeting'], rows)}
+${mdTable([['scenario', 'requests', 'failed', 'seconds', 'answers by greeting'], ...rows])}
 
 The bad canary: ${fmt(r.rollback.share * 100, 2)}% of all requests failed while it held 10% (its own 500s); the comparison metric's verdict came ${fmt(r.rollback.weightToVerdictS ?? Number.NaN, 1)} s after the weight was set (one 10 s interval is the first look); from that measurement to the router confirming all traffic on stable: ${r.rollback.analysisToStableMs ?? 'n/a'} ms. Status afterwards: "${r.rollback.message}". Weight accuracy: ${r.weights.canary} of ${r.weights.requests} requests (${fmt(r.weights.share * 100, 2)}%) reached the canary at weight 10%.
 `;
