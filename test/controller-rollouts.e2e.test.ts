@@ -279,6 +279,13 @@ describe('progressive delivery in plumbline up', () => {
     expect(paused.rollout?.step).toEqual({ index: 2, total: 6, name: 'pause until promoted' });
     expect(paused.phase).toBe('Progressing');
     expect(paused.liveRevision).toBe(commits.initial);
+    // The environment is not at the new commit while one of its Apps is mid-rollout.
+    const env = await until('staging Progressing', async () => {
+      const e = await running.store.getEnvironment('staging');
+      return e?.phase === 'Progressing' ? e : undefined;
+    });
+    expect(env.conditions[0]?.reason).toBe('RolloutInProgress');
+    expect(env.conditions[0]?.message).toMatch(/rolling out web/);
     // Both revisions serve: the router splits new requests 80/20.
     await serving(ports.web, /^web-v2 from/);
     await serving(ports.web, /^web-v1 from/);

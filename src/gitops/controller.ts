@@ -736,14 +736,30 @@ export class Controller implements ControllerApi {
     // health: drift between what was applied and what runs
     const drifted = await this.#checkDrift(environment, env, desiredByName, release, signal);
     if (degraded !== undefined) return fail(degraded, commit);
+    // An App mid-rollout: the environment is not at this commit yet, whatever the rest did.
+    const rolling = desiredApps
+      .filter((a) => this.#rollouts?.isActive(environment, a.name) === true)
+      .map((a) => a.name);
+    const outOfSync = drifted.length > 0 && !env.spec.sync.selfHeal;
     await store.putEnvironment({
       name: environment,
       desiredRevision: commit,
-      liveRevision: commit,
-      phase: drifted.length > 0 && !env.spec.sync.selfHeal ? 'OutOfSync' : 'Synced',
-      conditions:
-        drifted.length > 0 && !env.spec.sync.selfHeal
-          ? [condition('Ready', 'False', 'Drift', `live state differs from Git: ${drifted.join('; ')}`)]
+      liveRevision:
+        rolling.length > 0 && !outOfSync
+          ? ((await store.getEnvironment(environment))?.liveRevision ?? null)
+          : commit,
+      phase: outOfSync ? 'OutOfSync' : rolling.length > 0 ? 'Progressing' : 'Synced',
+      conditions: outOfSync
+        ? [condition('Ready', 'False', 'Drift', `live state differs from Git: ${drifted.join('; ')}`)]
+        : rolling.length > 0
+          ? [
+              condition(
+                'Ready',
+                'False',
+                'RolloutInProgress',
+                `rolling out ${rolling.join(', ')} at ${commit.slice(0, 12)}; see plumbline rollout status`,
+              ),
+            ]
           : [
               condition(
                 'Ready',

@@ -192,6 +192,7 @@ export class LocalTarget implements Target, RevisionTarget {
     signal: AbortSignal,
   ): Promise<{ ok: boolean; status?: number; error?: string }> {
     const deadline = Date.now() + this.#deadlineMs;
+    let pause = Math.min(20, app.spec.health.intervalMs);
     for (;;) {
       const status = await this.#supervisor.get(id, { signal });
       const exited = status?.lastExit !== undefined && Date.parse(status.lastExit.at) >= since;
@@ -218,8 +219,10 @@ export class LocalTarget implements Target, RevisionTarget {
           return probe;
       }
       if (Date.now() >= deadline) return probe;
-      // Not healthy yet: wait before asking the supervisor and probing again (no busy loop while it starts).
-      await new Promise((r) => setTimeout(r, Math.min(app.spec.health.intervalMs, 250)));
+      // Not healthy yet: wait before asking the supervisor and probing again (no busy loop while it starts),
+      // briefly at first — most apps listen within a few tens of milliseconds — then up to 250 ms.
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, app.spec.health.intervalMs, 250);
     }
   }
 
