@@ -171,6 +171,20 @@ describe('plumbline up with policies', () => {
     expect(finding?.message).toContain('App web shouts its greeting: HELLO');
     expect(finding?.location.path).toBe('deploy/prod/web.yaml');
     expect(ready?.message).toContain(`${finding?.message} at deploy/prod/web.yaml:1`);
+
+    // The controller polls the same refused commit again and again: the ledger records the decision once.
+    const history = await until('three more passes', async () => {
+      const h = await running.store.listHistory('prod', 10);
+      return h.filter((r) => r.reason === 'PolicyDenied').length >= 4 ? h : undefined;
+    });
+    expect(history.length).toBeGreaterThan(0);
+    const denials = await running.store.db
+      .selectFrom('audit_entries')
+      .select(['id', 'action'])
+      .where('action', 'in', ['policy.denied', 'sync.failed'])
+      .execute();
+    expect(denials.filter((e) => e.action === 'policy.denied')).toHaveLength(1);
+    expect(denials.filter((e) => e.action === 'sync.failed')).toHaveLength(1);
   }, 60_000);
 
   it('judges an update against the live revision (oldObject), then lets a compliant commit through', async () => {

@@ -89,6 +89,8 @@ export class Controller implements ControllerApi {
   #fetching: Promise<void> = Promise.resolve();
   /** Per environment, the decisions of the pass under way, appended with its sync record. */
   readonly #decisions = new Map<string, AuditEntryInput[]>();
+  /** Per environment, the last failure recorded in the ledger (so a repeated one is recorded once). */
+  readonly #lastFailure = new Map<string, string>();
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -286,6 +288,13 @@ export class Controller implements ControllerApi {
       const plan = outcome?.ok === true ? outcome.plan : undefined;
       const decisions = this.#decisions.get(environment) ?? [];
       this.#decisions.delete(environment);
+      // A failure that repeats the last one (same revision, reason and words: a terminal failure waiting for
+      // a commit, polled again) is the same decision, not a new one: the ledger records it once.
+      const failureKey =
+        failure === undefined ? undefined : `${revision}\n${failure.reason}\n${failure.message}`;
+      const repeated = failureKey !== undefined && this.#lastFailure.get(environment) === failureKey;
+      if (failureKey === undefined) this.#lastFailure.delete(environment);
+      else this.#lastFailure.set(environment, failureKey);
       await store
         .transaction(async (tx) => {
           await tx.recordSync({
@@ -303,11 +312,13 @@ export class Controller implements ControllerApi {
           });
           // A pass that changed nothing is not a decision; drift it found (and healed) still is.
           const recorded =
-            result === 'skipped' ? decisions.filter((d) => d.action.startsWith('drift.')) : decisions;
+            result === 'skipped' || repeated
+              ? decisions.filter((d) => d.action.startsWith('drift.'))
+              : decisions;
           await this.#options.ledger?.appendMany(
             [
               ...recorded,
-              ...(result === 'skipped'
+              ...(result === 'skipped' || repeated
                 ? []
                 : [
                     {
