@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
+import { apiClient } from './api.js';
 import { writeOutput } from './output.js';
 
 const DATA_DIR_HELP = 'the controller data directory holding controller.db (a copy works)';
@@ -96,26 +97,8 @@ async function withLedgerOrApi<T>(
       fn({ entries: (filter, page) => ledger.entries(filter, page), prove: (id) => proveEntry(ledger, id) }),
     );
   }
-  const server = (opts.server ?? process.env.PLUMBLINE_SERVER ?? 'http://127.0.0.1:7070').replace(/\/$/, '');
-  const token = opts.token ?? process.env.PLUMBLINE_TOKEN;
-  const get = async (path: string): Promise<unknown> => {
-    let response: Response;
-    try {
-      response = await fetch(`${server}${path}`, {
-        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (error) {
-      throw new InputError(
-        `cannot reach the controller at ${server}: ${(error as Error).message}`,
-        'is `plumbline up` running? set --server or PLUMBLINE_SERVER, or read a data directory with --data-dir',
-      );
-    }
-    const payload = (await response.json().catch(() => ({}))) as { message?: string };
-    if (!response.ok)
-      throw new InputError(`GET ${path}: ${response.status} ${payload.message ?? response.statusText}`);
-    return payload;
-  };
+  const api = apiClient({ server: opts.server, token: opts.token });
+  const get = (path: string): Promise<unknown> => api('GET', path);
   return fn({
     entries: async (filter, page) => {
       const query = new URLSearchParams({ limit: String(page.limit) });

@@ -1,7 +1,8 @@
 // The controller's commands: `up` runs it; `status`, `sync`, `diff`, `history` and `logs` talk to a running one
 // over its API; `token create` writes an API token straight into the store (how the first admin gets one).
 import type { Command } from 'commander';
-import { InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { type Api, apiClient } from './api.js';
 import { writeOutput } from './output.js';
 
 interface ClientOptions {
@@ -243,8 +244,6 @@ Exit codes: 0 stopped cleanly, 2 bad usage or configuration, 3 internal failure.
     });
 }
 
-type Api = (method: string, path: string, body?: unknown) => Promise<unknown>;
-
 function client(
   program: Command,
   usage: string,
@@ -265,36 +264,7 @@ function client(
   command.action(async (...received: unknown[]) => {
     const opts = received[received.length - 2] as ClientOptions;
     const args = received.slice(0, -2).filter((a): a is string => typeof a === 'string');
-    const server = (opts.server ?? process.env.PLUMBLINE_SERVER ?? 'http://127.0.0.1:7070').replace(
-      /\/$/,
-      '',
-    );
-    const token = opts.token ?? process.env.PLUMBLINE_TOKEN;
-    const api: Api = async (method, path, body) => {
-      let response: Response;
-      try {
-        response = await fetch(`${server}${path}`, {
-          method,
-          headers: {
-            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(30_000),
-        });
-      } catch (error) {
-        throw new InputError(
-          `cannot reach the controller at ${server}: ${(error as Error).message}`,
-          'is `plumbline up` running? set --server or PLUMBLINE_SERVER',
-        );
-      }
-      const payload = (await response.json().catch(() => ({}))) as { message?: string };
-      if (!response.ok)
-        throw new InputError(
-          `${method} ${path}: ${response.status} ${payload.message ?? response.statusText}`,
-        );
-      return payload;
-    };
+    const api = apiClient({ server: opts.server, token: opts.token });
     const out = await run(api, args, opts);
     writeOutput(undefined, typeof out === 'string' ? out : JSON.stringify(out, null, 2));
   });

@@ -2,8 +2,9 @@
 // `abort` and `retry` for an App's canary or blue-green rollout; `rollback` pins an App to an earlier revision
 // (and with --revert pushes a commit so Git agrees); `unpin` returns it to Git.
 import type { Command } from 'commander';
-import { InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { AppRolloutStatus } from '../server/controller-api.js';
+import { type Api, apiClient } from './api.js';
 import { writeOutput } from './output.js';
 
 interface ClientOptions {
@@ -11,8 +12,6 @@ interface ClientOptions {
   token?: string;
   json?: boolean;
 }
-
-type Api = (method: string, path: string, body?: unknown) => Promise<unknown>;
 
 const CLIENT_HELP = `
 The running controller is found at --server, else $PLUMBLINE_SERVER, else http://127.0.0.1:7070; a token
@@ -201,39 +200,8 @@ function client(
   command.action(async (...received: unknown[]) => {
     const opts = received[received.length - 2] as ClientOptions;
     const args = received.slice(0, -2).filter((a): a is string => typeof a === 'string');
-    const server = (opts.server ?? process.env.PLUMBLINE_SERVER ?? 'http://127.0.0.1:7070').replace(
-      /\/$/,
-      '',
-    );
-    const token = opts.token ?? process.env.PLUMBLINE_TOKEN;
-    const api: Api = async (method, path, body) => {
-      let response: Response;
-      try {
-        response = await fetch(`${server}${path}`, {
-          method,
-          headers: {
-            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          // A rollback waits for the deploy's health checks, and --revert for a clone and a push.
-          signal: AbortSignal.timeout(180_000),
-        });
-      } catch (error) {
-        throw new InputError(
-          `cannot reach the controller at ${server}: ${(error as Error).message}`,
-          'is `plumbline up` running? set --server or PLUMBLINE_SERVER',
-        );
-      }
-      const payload = (await response.json().catch(() => ({}))) as { message?: string; hint?: string };
-      if (!response.ok) {
-        throw new InputError(
-          `${method} ${path}: ${response.status} ${payload.message ?? response.statusText}`,
-          payload.hint,
-        );
-      }
-      return payload;
-    };
+    // A rollback waits for the deploy's health checks, and --revert for a clone and a push.
+    const api = apiClient({ server: opts.server, token: opts.token, timeoutMs: 180_000 });
     const out = await run(api, args, opts);
     writeOutput(undefined, typeof out === 'string' ? out : JSON.stringify(out, null, 2));
   });

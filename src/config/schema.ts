@@ -2,7 +2,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { SEVERITIES } from '../findings/model.js';
-import { parseDuration } from '../gitops/duration.js';
+import { durationSchema } from '../gitops/duration.js';
 import { analysisTemplateDocumentSchema } from '../rollouts/analysis/schema.js';
 import { strategyIssues, strategySchema } from '../rollouts/strategy.js';
 
@@ -168,27 +168,6 @@ export const dnsLabel = z
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'use a DNS-style name: lower case, digits, dashes, e.g. web-api');
 
 const gitopsMetadataSchema = metadataSchema.extend({ name: dnsLabel }).strict();
-
-/** `30s`, `2m`, `1h30m`, `500ms` → milliseconds, within [min, max]. */
-export function durationSchema(min: number, max: number): z.ZodType<number, string> {
-  return z
-    .string({ error: 'write a duration as a string with a unit, e.g. 30s, 2m or 1h30m' })
-    .transform((value, ctx) => {
-      const parsed = parseDuration(value);
-      if (!parsed.ok) {
-        ctx.addIssue({ code: 'custom', message: parsed.message });
-        return z.NEVER;
-      }
-      if (parsed.ms < min || parsed.ms > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be between ${min}ms and ${max}ms (found ${parsed.ms}ms)`,
-        });
-        return z.NEVER;
-      }
-      return parsed.ms;
-    });
-}
 
 /** A path inside the repository: relative, normalised (`./a/../b/` → `b`, `` → `.`), never escaping it. */
 export const repoPathSchema = z.string().transform((value, ctx) => {

@@ -1,4 +1,6 @@
-// Durations as people write them in GitOps documents (`30s`, `2m`, `1h30m`, `500ms`), to and from milliseconds.
+// Durations as people write them in GitOps documents (`30s`, `2m`, `1h30m`, `500ms`), to and from milliseconds,
+// and the zod schema every document kind validates them with.
+import { z } from 'zod';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /** Units in the order they must appear, largest first. */
@@ -62,4 +64,25 @@ export function formatDuration(ms: number): string {
     }
   }
   return out;
+}
+
+/** `30s`, `2m`, `1h30m`, `500ms` in a document → milliseconds, within [min, max]. */
+export function durationSchema(min: number, max: number): z.ZodType<number, string> {
+  return z
+    .string({ error: 'write a duration as a string with a unit, e.g. 30s, 2m or 1h30m' })
+    .transform((value, ctx) => {
+      const parsed = parseDuration(value);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: parsed.message });
+        return z.NEVER;
+      }
+      if (parsed.ms < min || parsed.ms > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be between ${formatDuration(min)} and ${formatDuration(max)} (found ${value.trim()})`,
+        });
+        return z.NEVER;
+      }
+      return parsed.ms;
+    });
 }

@@ -2,31 +2,10 @@
 // analysis steps, or blue-green with a preview port. The zod schema here is plugged into the App schema
 // (config/schema.ts); durations become milliseconds when parsed, like the App's health settings.
 import { z } from 'zod';
-import { parseDuration } from '../gitops/duration.js';
+import { durationSchema } from '../gitops/duration.js';
 
 /** The longest pause or delay: setTimeout's limit is about 24 days, and a week is plenty for a rollout. */
 const MAX_WAIT_MS = 7 * 24 * 3_600_000;
-
-/** A duration written with a unit (`30s`, `5m`, `1h30m`), as milliseconds within [min, max]. */
-function duration(min: number, max: number): z.ZodType<number, string> {
-  return z
-    .string({ error: 'write a duration as a string with a unit, e.g. 30s, 2m or 1h30m' })
-    .transform((value, ctx) => {
-      const parsed = parseDuration(value);
-      if (!parsed.ok) {
-        ctx.addIssue({ code: 'custom', message: parsed.message });
-        return z.NEVER;
-      }
-      if (parsed.ms < min || parsed.ms > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be between ${min}ms and ${max}ms (found ${parsed.ms}ms)`,
-        });
-        return z.NEVER;
-      }
-      return parsed.ms;
-    });
-}
 
 /** `{ templates: [success-rate] }`: AnalysisTemplate names of the App's environment. */
 export const analysisRefSchema = z
@@ -55,7 +34,7 @@ export const canaryStepSchema = z
   .object({
     setWeight: z.number().int().min(0).max(100).optional(),
     pause: z
-      .object({ duration: duration(0, MAX_WAIT_MS).optional() })
+      .object({ duration: durationSchema(0, MAX_WAIT_MS).optional() })
       .strict()
       .optional(),
     analysis: analysisRefSchema.optional(),
@@ -112,14 +91,14 @@ export const blueGreenSchema = z
       .union([
         z.literal('manual'),
         z
-          .object({ after: duration(0, MAX_WAIT_MS) })
+          .object({ after: durationSchema(0, MAX_WAIT_MS) })
           .strict()
           .transform(({ after }) => ({ afterMs: after })),
       ])
       .default({ afterMs: 0 }),
     prePromotionAnalysis: analysisRefSchema.optional(),
     /** How long the old revision stays up after the switch, for an instant switch back. */
-    scaleDownDelay: duration(0, MAX_WAIT_MS).default(30_000),
+    scaleDownDelay: durationSchema(0, MAX_WAIT_MS).default(30_000),
   })
   .strict()
   .superRefine((spec, ctx) => {

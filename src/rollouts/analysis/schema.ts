@@ -5,7 +5,7 @@
 import { type Document, isNode, LineCounter, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
-import { formatDuration, parseDuration } from '../../gitops/duration.js';
+import { durationSchema } from '../../gitops/duration.js';
 import { compileCondition } from './cel.js';
 import { parseJsonPath } from './jsonpath.js';
 import { BUILTIN_VARIABLES, placeholdersIn } from './placeholders.js';
@@ -51,27 +51,6 @@ const metadataSchema = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
 });
-
-/** `30s`, `2m`, `500ms` → milliseconds within [min, max], as config/schema.ts's durationSchema. */
-function durationSchema(min: number, max: number): z.ZodType<number, string> {
-  return z
-    .string({ error: 'write a duration as a string with a unit, e.g. 30s, 2m or 1h30m' })
-    .transform((value, ctx) => {
-      const parsed = parseDuration(value);
-      if (!parsed.ok) {
-        ctx.addIssue({ code: 'custom', message: parsed.message });
-        return z.NEVER;
-      }
-      if (parsed.ms < min || parsed.ms > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be between ${formatDuration(min)} and ${formatDuration(max)} (found ${value})`,
-        });
-        return z.NEVER;
-      }
-      return parsed.ms;
-    });
-}
 
 /** An http(s) URL without credentials (they do not belong in Git); placeholders allowed. */
 const httpUrl = z.string().superRefine((value, ctx) => {
