@@ -154,6 +154,29 @@ describe('planEnvironment', () => {
     expect(formatPlan(plan)).not.toMatch(/new-pw|s3|k1/);
   });
 
+  it('shows a strategy change as its steps', () => {
+    const canary = {
+      canary: {
+        steps: [
+          { setWeight: 10 },
+          { pause: { durationMs: 30_000 } },
+          { analysis: { templates: ['success-rate'] } },
+          { pause: {} },
+        ],
+        stickiness: 'cookie' as const,
+      },
+    };
+    expect(diffSpecs(spec(), { ...spec(), strategy: canary })).toEqual([
+      '+ strategy: canary [setWeight 10, pause 30s, analysis success-rate, pause until promoted, stickiness cookie]',
+    ]);
+    const blueGreen = {
+      blueGreen: { previewPort: 18_080, autoPromote: 'manual' as const, scaleDownDelayMs: 300_000 },
+    };
+    expect(diffSpecs({ ...spec(), strategy: canary }, { ...spec(), strategy: blueGreen })).toEqual([
+      '~ strategy: canary [setWeight 10, pause 30s, analysis success-rate, pause until promoted, stickiness cookie] → blueGreen [preview 18080, promote manually, scale down after 5m]',
+    ]);
+  });
+
   it('diffs durations, paths and dependsOn readably', () => {
     expect(
       diffSpecs(

@@ -1,6 +1,7 @@
 // Plan (pure): what to create, update and delete so an environment runs what Git says, in dependsOn order,
 // with readable field-level changes (secret-looking env values never shown), prune honoured, and a guard
 // that never deletes everything because a render came out empty.
+import type { Strategy } from '../rollouts/strategy.js';
 import { formatDuration } from './duration.js';
 import type { AppliedApp, AppSpec, DesiredApp, Plan, PlanStep } from './types.js';
 
@@ -180,6 +181,7 @@ const FIELD_ORDER = [
   'health.interval',
   'health.timeout',
   'dependsOn',
+  'strategy',
 ];
 
 function fieldRank(key: string): number {
@@ -209,7 +211,41 @@ function flatten(spec: AppSpec): Map<string, string> {
   out.set('health.interval', formatDuration(spec.health.intervalMs));
   out.set('health.timeout', formatDuration(spec.health.timeoutMs));
   out.set('dependsOn', list(spec.dependsOn));
+  if (spec.strategy !== undefined) out.set('strategy', describeStrategy(spec.strategy));
   return out;
+}
+
+/** `canary [setWeight 10, pause 30s, analysis success-rate, pause until promoted]`, `blueGreen [preview 18080, …]`. */
+export function describeStrategy(strategy: Strategy): string {
+  if ('canary' in strategy) {
+    const c = strategy.canary;
+    const parts = c.steps.map((step) =>
+      'setWeight' in step
+        ? `setWeight ${step.setWeight}`
+        : 'analysis' in step
+          ? `analysis ${step.analysis.templates.join('+')}`
+          : step.pause.durationMs === undefined
+            ? 'pause until promoted'
+            : `pause ${formatDuration(step.pause.durationMs)}`,
+    );
+    if (c.stickiness !== undefined) parts.push(`stickiness ${c.stickiness}`);
+    if (c.headerRoute !== undefined) parts.push(`headerRoute ${c.headerRoute.name}=${c.headerRoute.value}`);
+    return `canary [${parts.join(', ')}]`;
+  }
+  const b = strategy.blueGreen;
+  const parts: string[] = [];
+  if (b.previewPort !== undefined) parts.push(`preview ${b.previewPort}`);
+  if (b.prePromotionAnalysis !== undefined)
+    parts.push(`analysis ${b.prePromotionAnalysis.templates.join('+')}`);
+  parts.push(
+    b.autoPromote === 'manual'
+      ? 'promote manually'
+      : b.autoPromote.afterMs === 0
+        ? 'promote when ready'
+        : `promote after ${formatDuration(b.autoPromote.afterMs)}`,
+  );
+  parts.push(`scale down after ${formatDuration(b.scaleDownDelayMs)}`);
+  return `blueGreen [${parts.join(', ')}]`;
 }
 
 function list(values: readonly string[]): string {
