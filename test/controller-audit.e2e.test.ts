@@ -2,7 +2,7 @@
 // policy verdicts, API tokens and a recorded `plumbline check` all land in the ledger of the data directory,
 // with signed checkpoints published beside it and to a Git ref; `plumbline audit verify` passes over all of it
 // and fails once an entry is edited. Real Git, real processes, real HTTP on loopback.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
@@ -10,13 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, up } from '../src/gitops/up.js';
 import { encryptDocument, generateKeyPair } from '../src/sops/index.js';
 import { freePort } from '../src/targets/local/target.js';
-import { gitRepo, plumbline, plumblineAsync, ROOT, type TempDir, tempDir } from './helpers/repo.js';
+import { DEMO_APP, getText, SCRIPTS, stopLocalTarget, until } from './helpers/controller.js';
+import { gitRepo, plumbline, plumblineAsync, type TempDir, tempDir } from './helpers/repo.js';
 
-const APP = readFileSync(join(ROOT, 'examples/demo-app/server.js'), 'utf8');
-const SCRIPTS = {
-  supervisor: join(ROOT, 'dist/targets/local/supervisor/main.js'),
-  router: join(ROOT, 'dist/targets/local/router/main.js'),
-};
 const PLANTED = 'ledger-planted-secret-3b9e';
 
 function app(port: number, greeting: string): string {
@@ -58,25 +54,6 @@ spec:
       message: "apps should run at least 2 replicas"
 `;
 
-async function get(url: string): Promise<string | undefined> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return response.ok ? await response.text() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 interface LoggedEntry {
   id: number;
   action: string;
@@ -111,7 +88,7 @@ describe('the controller writes the audit ledger', () => {
       'policies/replicas.yaml': WARN_POLICY,
       'deploy/dev/web.yaml': app(port, 'hello'),
       'secrets/web.sops.yaml': secret.toString('utf8'),
-      'app/server.js': APP,
+      'app/server.js': DEMO_APP,
       'app/package.json': '{ "type": "module" }\n',
     });
     running = await up({
@@ -133,24 +110,17 @@ describe('the controller writes the audit ledger', () => {
 
   afterAll(async () => {
     await running?.stop();
-    for (const pidFile of ['supervisor/supervisor.pid', 'router/router.pid']) {
-      try {
-        process.kill(Number(readFileSync(join(data.path, pidFile), 'utf8').trim()), 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await new Promise((r) => setTimeout(r, 1500));
+    await stopLocalTarget(data.path);
     for (const dir of [repo, data, keys, published]) dir.remove();
   }, 30_000);
 
   it('records syncs, deploys, secrets, policy verdicts, tokens and checks, and verifies', async () => {
     await until('hello live', async () =>
-      (await get(`http://127.0.0.1:${port}/`))?.startsWith('hello') ? true : undefined,
+      (await getText(`http://127.0.0.1:${port}/`))?.startsWith('hello') ? true : undefined,
     );
     repo.commit('bonjour', { 'deploy/dev/web.yaml': app(port, 'bonjour') });
     await until('bonjour live', async () =>
-      (await get(`http://127.0.0.1:${port}/`))?.startsWith('bonjour') ? true : undefined,
+      (await getText(`http://127.0.0.1:${port}/`))?.startsWith('bonjour') ? true : undefined,
     );
     // Without --data-dir the commands ask the running controller's API.
     const viaApi = await plumblineAsync([

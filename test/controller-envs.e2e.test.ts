@@ -9,13 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, up } from '../src/gitops/up.js';
 import { SupervisorClient } from '../src/targets/local/supervisor/client.js';
 import { freePort } from '../src/targets/local/target.js';
-import { gitRepo, ROOT, type TempDir, tempDir } from './helpers/repo.js';
-
-const APP = readFileSync(join(ROOT, 'examples/demo-app/server.js'), 'utf8');
-const SCRIPTS = {
-  supervisor: join(ROOT, 'dist/targets/local/supervisor/main.js'),
-  router: join(ROOT, 'dist/targets/local/router/main.js'),
-};
+import { DEMO_APP, getText, SCRIPTS, stopLocalTarget, until } from './helpers/controller.js';
+import { gitRepo, type TempDir, tempDir } from './helpers/repo.js';
 
 function environments(): string {
   const env = (name: string, prune: boolean, selfHeal: boolean): string => `apiVersion: plumbline.dev/v1alpha1
@@ -47,25 +42,6 @@ spec:
 `;
 }
 
-async function get(url: string): Promise<string | undefined> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return response.ok ? await response.text() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('plumbline up with two environments', () => {
   let repo: TempDir;
   let data: TempDir;
@@ -84,7 +60,7 @@ describe('plumbline up with two environments', () => {
       'deploy/dev/migrate.yaml': app('db-migrate', ports.migrate),
       'deploy/dev/web.yaml': app('web', ports.web, { dependsOn: ['db-migrate'] }),
       'deploy/prod/web.yaml': app('web', ports.prod, { greeting: 'prod' }),
-      'app/server.js': APP,
+      'app/server.js': DEMO_APP,
       'app/package.json': '{ "type": "module" }\n',
     });
     running = await up({
@@ -104,21 +80,14 @@ describe('plumbline up with two environments', () => {
 
   afterAll(async () => {
     await running?.stop();
-    for (const pidFile of ['supervisor/supervisor.pid', 'router/router.pid']) {
-      try {
-        process.kill(Number(readFileSync(join(data.path, pidFile), 'utf8').trim()), 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await new Promise((r) => setTimeout(r, 1500));
+    await stopLocalTarget(data.path);
     repo.remove();
     data.remove();
   }, 30_000);
 
   it('starts an app only after what it depends on is healthy', async () => {
-    await until('dev web', async () => get(`http://127.0.0.1:${ports.web}/`));
-    await until('prod web', async () => get(`http://127.0.0.1:${ports.prod}/`));
+    await until('dev web', async () => getText(`http://127.0.0.1:${ports.web}/`));
+    await until('prod web', async () => getText(`http://127.0.0.1:${ports.prod}/`));
     const instances = await supervisor.list();
     const started = (prefix: string) =>
       Date.parse(instances.find((i) => i.id.startsWith(prefix))?.startedAt ?? '');
@@ -139,8 +108,8 @@ describe('plumbline up with two environments', () => {
     const web = (await running.store.listApps('dev')).find((x) => x.name === 'web');
     expect(web?.phase).toBe('Progressing');
     expect(web?.message).toMatch(/waiting for db-migrate to become healthy/);
-    expect(await get(`http://127.0.0.1:${ports.migrate}/`)).toMatch(/^db-migrate from/); // old revision
-    expect(await get(`http://127.0.0.1:${ports.web}/`)).toMatch(/^web from/); // old web, not web-v2
+    expect(await getText(`http://127.0.0.1:${ports.migrate}/`)).toMatch(/^db-migrate from/); // old revision
+    expect(await getText(`http://127.0.0.1:${ports.web}/`)).toMatch(/^web from/); // old web, not web-v2
     await until('dev Degraded', async () =>
       (await running.store.getEnvironment('dev'))?.phase === 'Degraded' ? true : undefined,
     );
@@ -151,7 +120,7 @@ describe('plumbline up with two environments', () => {
       'deploy/dev/migrate.yaml': app('db-migrate', ports.migrate, { greeting: 'migrate-v2' }),
     });
     await until('web-v2 live', async () =>
-      (await get(`http://127.0.0.1:${ports.web}/`))?.startsWith('web-v2') ? true : undefined,
+      (await getText(`http://127.0.0.1:${ports.web}/`))?.startsWith('web-v2') ? true : undefined,
     );
   }, 90_000);
 
@@ -159,7 +128,7 @@ describe('plumbline up with two environments', () => {
     repo.git('rm', '-q', 'deploy/dev/web.yaml', 'deploy/prod/web.yaml');
     repo.commit('remove both webs', { 'deploy/prod/keep.yaml': app('keep', await freePort()) });
     await until('dev web pruned', async () =>
-      (await get(`http://127.0.0.1:${ports.web}/`)) === undefined ? true : undefined,
+      (await getText(`http://127.0.0.1:${ports.web}/`)) === undefined ? true : undefined,
     );
     await until('dev web gone from the status', async () => {
       const names = (await running.store.listApps('dev')).map((a) => a.name);
@@ -170,7 +139,7 @@ describe('plumbline up with two environments', () => {
         ? true
         : undefined,
     );
-    expect(await get(`http://127.0.0.1:${ports.prod}/`)).toMatch(/^prod from/);
+    expect(await getText(`http://127.0.0.1:${ports.prod}/`)).toMatch(/^prod from/);
     const history = await running.store.listHistory('prod', 5);
     expect(
       history.some((h) => h.planSummary.withheld === 1),
@@ -192,7 +161,7 @@ describe('plumbline up with two environments', () => {
       expect(blocked.message).toMatch(/previous revision keeps serving/);
       // The instance it started was stopped again; the rest of the environment is untouched.
       expect((await supervisor.list()).some((i) => i.id.startsWith('prod/blocked/'))).toBe(false);
-      expect(await get(`http://127.0.0.1:${ports.prod}/`)).toMatch(/^prod from/);
+      expect(await getText(`http://127.0.0.1:${ports.prod}/`)).toMatch(/^prod from/);
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }

@@ -1,20 +1,9 @@
-// Policies in the controller and in CI, one engine: a commit that violates a Deny policy leaves the running
-// revision untouched and the status quotes the policy's message, and `plumbline check` on the same commit
-// fails with the same message; a Warn policy is shown on a synced environment; an UPDATE-only policy sees the
-// live revision's document as oldObject. Real Git, real processes, real HTTP on loopback.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, up } from '../src/gitops/up.js';
 import { freePort } from '../src/targets/local/target.js';
-import { checkJson, gitRepo, ROOT, type TempDir, tempDir } from './helpers/repo.js';
-
-const APP = readFileSync(join(ROOT, 'examples/demo-app/server.js'), 'utf8');
-const SCRIPTS = {
-  supervisor: join(ROOT, 'dist/targets/local/supervisor/main.js'),
-  router: join(ROOT, 'dist/targets/local/router/main.js'),
-};
+import { DEMO_APP, getText, SCRIPTS, stopLocalTarget, until } from './helpers/controller.js';
+import { checkJson, gitRepo, type TempDir, tempDir } from './helpers/repo.js';
 
 const ENVIRONMENT = `apiVersion: plumbline.dev/v1alpha1
 kind: Environment
@@ -74,25 +63,6 @@ spec:
 `;
 }
 
-async function get(url: string): Promise<string | undefined> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return response.ok ? await response.text() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('plumbline up with policies', () => {
   let repo: TempDir;
   let data: TempDir;
@@ -107,7 +77,7 @@ describe('plumbline up with policies', () => {
       'plumbline.yaml': ENVIRONMENT,
       'policies/house.yaml': POLICIES,
       'deploy/prod/web.yaml': app(port, 'hello'),
-      'app/server.js': APP,
+      'app/server.js': DEMO_APP,
       'app/package.json': '{ "type": "module" }\n',
     });
     running = await up({
@@ -126,21 +96,14 @@ describe('plumbline up with policies', () => {
 
   afterAll(async () => {
     await running?.stop();
-    for (const pidFile of ['supervisor/supervisor.pid', 'router/router.pid']) {
-      try {
-        process.kill(Number(readFileSync(join(data.path, pidFile), 'utf8').trim()), 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await new Promise((r) => setTimeout(r, 1500));
+    await stopLocalTarget(data.path);
     repo.remove();
     data.remove();
   }, 30_000);
 
   it('deploys a compliant commit and shows the Warn policy on the synced environment', async () => {
     await until('hello live', async () =>
-      (await get(`http://127.0.0.1:${port}/`))?.startsWith('hello') ? true : undefined,
+      (await getText(`http://127.0.0.1:${port}/`))?.startsWith('hello') ? true : undefined,
     );
     const env = await until('prod Synced', async () => {
       const e = await running.store.getEnvironment('prod');
@@ -162,7 +125,7 @@ describe('plumbline up with policies', () => {
     expect(ready?.reason).toBe('PolicyDenied');
     expect(ready?.message).toContain('App web shouts its greeting: HELLO');
     expect(ready?.message).toMatch(/previous revision keeps running/);
-    expect(await get(`http://127.0.0.1:${port}/`)).toMatch(/^hello from pid/);
+    expect(await getText(`http://127.0.0.1:${port}/`)).toMatch(/^hello from pid/);
 
     // The same commit through the gate: the same policy, the same words.
     const { status, report } = checkJson([repo.path, '--only', 'policy']);
@@ -199,7 +162,7 @@ describe('plumbline up with policies', () => {
     });
     repo.commit('fix', { 'deploy/prod/web.yaml': app(port, 'hola') });
     await until('hola live', async () =>
-      (await get(`http://127.0.0.1:${port}/`))?.startsWith('hola') ? true : undefined,
+      (await getText(`http://127.0.0.1:${port}/`))?.startsWith('hola') ? true : undefined,
     );
   }, 60_000);
 });

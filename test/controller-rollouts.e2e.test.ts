@@ -14,13 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, up } from '../src/gitops/up.js';
 import type { AppRolloutStatus } from '../src/server/controller-api.js';
 import { freePort } from '../src/targets/local/target.js';
-import { gitRepo, plumblineAsync as plumbline, ROOT, type TempDir, tempDir } from './helpers/repo.js';
+import { SCRIPTS, stopLocalTarget, until } from './helpers/controller.js';
+import { gitRepo, plumblineAsync as plumbline, type TempDir, tempDir } from './helpers/repo.js';
 
 // The supervisor and router run from the build (npm run build first).
-const SCRIPTS = {
-  supervisor: join(ROOT, 'dist/targets/local/supervisor/main.js'),
-  router: join(ROOT, 'dist/targets/local/router/main.js'),
-};
 
 /** Answers `<GREETING> from pid N`, or a 500 on every path but /healthz when the commit sets FAIL=1. */
 const APP = `import { createServer } from 'node:http';
@@ -125,16 +122,6 @@ async function get(url: string): Promise<Answer> {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Requests in a loop until stopped, every answer kept. */
 function load(url: string): { answers: Answer[]; stop(): Promise<Answer[]> } {
   let running = true;
@@ -154,6 +141,9 @@ function load(url: string): { answers: Answer[]; stop(): Promise<Answer[]> } {
     },
   };
 }
+
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  until(what, probe, timeoutMs);
 
 describe('progressive delivery in plumbline up', () => {
   let repo: TempDir;
@@ -242,7 +232,7 @@ describe('progressive delivery in plumbline up', () => {
     running = await start();
     const { createToken } = await import('../src/server/auth.js');
     token = (await createToken(running.store, { name: 'test', role: 'operator' })).token;
-    await until('every app Synced', async () => {
+    await waitFor('every app Synced', async () => {
       const apps = await running.store.listApps('staging');
       return apps.length === 4 && apps.every((a) => a.phase === 'Synced') ? true : undefined;
     });
@@ -251,15 +241,8 @@ describe('progressive delivery in plumbline up', () => {
   afterAll(async () => {
     await running?.stop();
     // The supervisor and router outlive the controller on purpose; the test ends them.
-    for (const pidFile of ['supervisor/supervisor.pid', 'router/router.pid']) {
-      try {
-        process.kill(Number(readFileSync(join(data.path, pidFile), 'utf8').trim()), 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
     hooks?.close();
-    await new Promise((r) => setTimeout(r, 1500));
+    await stopLocalTarget(data.path);
     repo?.remove();
     data?.remove();
   }, 30_000);
@@ -269,7 +252,7 @@ describe('progressive delivery in plumbline up', () => {
     commits.web2 = repo.commit('web v2', {
       'deploy/staging/web.yaml': appYaml('web', ports.web, { GREETING: 'web-v2' }, GOOD_CANARY),
     });
-    const paused = await until('the canary paused at 20%', async () => {
+    const paused = await waitFor('the canary paused at 20%', async () => {
       const s = await rollout('web');
       return s.active && s.rollout?.phase === 'Paused' ? s : undefined;
     });
@@ -280,7 +263,7 @@ describe('progressive delivery in plumbline up', () => {
     expect(paused.phase).toBe('Progressing');
     expect(paused.liveRevision).toBe(commits.initial);
     // The environment is not at the new commit while one of its Apps is mid-rollout.
-    const env = await until('staging Progressing', async () => {
+    const env = await waitFor('staging Progressing', async () => {
       const e = await running.store.getEnvironment('staging');
       return e?.phase === 'Progressing' ? e : undefined;
     });
@@ -293,7 +276,7 @@ describe('progressive delivery in plumbline up', () => {
     // A restart suspends the rollout (no rollback) and resumes it from the stored record.
     await running.stop();
     running = await start();
-    const resumed = await until('the rollout resumed and paused again', async () => {
+    const resumed = await waitFor('the rollout resumed and paused again', async () => {
       const s = await rollout('web');
       return s.active && s.rollout?.phase === 'Paused' ? s : undefined;
     });
@@ -325,7 +308,7 @@ describe('progressive delivery in plumbline up', () => {
     expect(promote.stderr).toBe('');
     expect(promote.status).toBe(0);
 
-    const synced = await until('web Synced at v2', async () => {
+    const synced = await waitFor('web Synced at v2', async () => {
       const a = await app('web');
       return a?.phase === 'Synced' && a.liveRevision === commits.web2 ? a : undefined;
     });
@@ -384,7 +367,7 @@ describe('progressive delivery in plumbline up', () => {
         SHORT_CANARY,
       ),
     });
-    const degraded = await until('shop Degraded', async () => {
+    const degraded = await waitFor('shop Degraded', async () => {
       const a = await app('shop');
       return a?.phase === 'Degraded' ? a : undefined;
     });
@@ -395,7 +378,7 @@ describe('progressive delivery in plumbline up', () => {
     expect(degraded.liveRevision).toBe(commits.initial);
     // Once rolled back (the bad instances stopped), every answer is the old revision's.
     const rolledBackAt = traffic.answers.length + 1;
-    await until('ten answers after the rollback', async () =>
+    await waitFor('ten answers after the rollback', async () =>
       traffic.answers.length >= rolledBackAt + 10 ? true : undefined,
     );
     const answers = await traffic.stop();
@@ -415,7 +398,7 @@ describe('progressive delivery in plumbline up', () => {
     expect(status.rollout?.failure?.reason).toBe('analysis');
     expect(status.quarantine.map((q) => q.revision)).toEqual([commits.shop2]);
     const mark = new Date().toISOString();
-    await until('two more syncs', async () =>
+    await waitFor('two more syncs', async () =>
       (await running.store.listHistory('staging', 100)).filter((h) => h.startedAt > mark).length >= 2
         ? true
         : undefined,
@@ -440,7 +423,7 @@ describe('progressive delivery in plumbline up', () => {
     expect(retry.stderr).toBe('');
     expect((JSON.parse(retry.stdout) as AppRolloutStatus).active).toBe(true);
     const retraffic = load(`http://127.0.0.1:${ports.shop}/`);
-    await until('shop rolled back again', async () => {
+    await waitFor('shop rolled back again', async () => {
       const s = await rollout('shop');
       return !s.active && s.rollout?.phase === 'Degraded' && s.rollout.startedAt !== status.rollout?.startedAt
         ? s
@@ -453,7 +436,7 @@ describe('progressive delivery in plumbline up', () => {
     commits.shop3 = repo.commit('shop v3 (fixed)', {
       'deploy/staging/shop.yaml': appYaml('shop', ports.shop, { GREETING: 'shop-v3' }, SHORT_CANARY),
     });
-    await until('shop Synced at v3', async () => {
+    await waitFor('shop Synced at v3', async () => {
       const a = await app('shop');
       return a?.phase === 'Synced' && a.liveRevision === commits.shop3 ? true : undefined;
     });
@@ -485,7 +468,7 @@ describe('progressive delivery in plumbline up', () => {
     commits.bg2 = repo.commit('bg v2', {
       'deploy/staging/bg.yaml': appYaml('bg', ports.bg, { GREETING: 'bg-v2' }, blueGreen(ports.preview)),
     });
-    const waiting = await until('blue-green waiting for promotion', async () => {
+    const waiting = await waitFor('blue-green waiting for promotion', async () => {
       const s = await rollout('bg');
       return s.active && s.rollout?.phase === 'Paused' ? s : undefined;
     });
@@ -501,7 +484,7 @@ describe('progressive delivery in plumbline up', () => {
     );
     expect(promoted.status).toBe(200);
     await serving(ports.bg, /^bg-v2 from/);
-    const keeping = await until('the old revision kept warm', async () => {
+    const keeping = await waitFor('the old revision kept warm', async () => {
       const s = await rollout('bg');
       return s.rollout?.phase === 'Promoting' && /keeping .* warm/.test(s.rollout.message) ? s : undefined;
     });
@@ -534,7 +517,7 @@ describe('progressive delivery in plumbline up', () => {
     commits.bg3 = repo.commit('bg v3', {
       'deploy/staging/bg.yaml': appYaml('bg', ports.bg, { GREETING: 'bg-v3' }, blueGreen(ports.preview)),
     });
-    const held = await until('bg held at the pin while Git moved', async () => {
+    const held = await waitFor('bg held at the pin while Git moved', async () => {
       const a = await app('bg');
       return a !== undefined && a.desiredRevision === commits.bg3 && a.phase === 'OutOfSync' ? a : undefined;
     });
@@ -547,7 +530,7 @@ describe('progressive delivery in plumbline up', () => {
     // unpin: Git's revision rolls out again (blue-green, manual promotion, then the delay ended by promote).
     const unpin = await plumbline(['unpin', 'staging', 'bg', '--server', running.url, '--token', token]);
     expect(unpin.status).toBe(0);
-    await until('v3 on the preview port', async () => {
+    await waitFor('v3 on the preview port', async () => {
       const s = await rollout('bg');
       return s.active && s.rollout?.phase === 'Paused' && s.rollout.revision === commits.bg3 ? s : undefined;
     });
@@ -555,12 +538,12 @@ describe('progressive delivery in plumbline up', () => {
     expect(
       (await api('POST', '/api/v1/environments/staging/apps/bg/rollout/promote', { full: true })).status,
     ).toBe(200);
-    await until('promoting v3', async () => {
+    await waitFor('promoting v3', async () => {
       const s = await rollout('bg');
       return s.rollout?.phase === 'Promoting' && /warm/.test(s.rollout.message) ? s : undefined;
     });
     expect((await api('POST', '/api/v1/environments/staging/apps/bg/rollout/promote')).status).toBe(200);
-    await until('bg Synced at v3', async () => {
+    await waitFor('bg Synced at v3', async () => {
       const a = await app('bg');
       return a?.phase === 'Synced' && a.liveRevision === commits.bg3 ? true : undefined;
     });
@@ -578,7 +561,7 @@ describe('progressive delivery in plumbline up', () => {
       'deploy/staging/api.yaml': appYaml('api', ports.api, { GREETING: 'api-v2' }),
     });
     await serving(ports.api, /^api-v2 from/);
-    await until('api Synced at v2', async () => {
+    await waitFor('api Synced at v2', async () => {
       const a = await app('api');
       return a?.phase === 'Synced' && a.liveRevision === commits.api2 ? true : undefined;
     });
@@ -605,7 +588,7 @@ describe('progressive delivery in plumbline up', () => {
     );
     expect(repo.git('show', 'HEAD:deploy/staging/api.yaml')).toBe(v1);
     // The controller follows Git again: the revert commit is live, the app unchanged and Synced.
-    await until('the revert commit live', async () =>
+    await waitFor('the revert commit live', async () =>
       (await running.store.getEnvironment('staging'))?.liveRevision === status.revert?.commit
         ? true
         : undefined,

@@ -10,13 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, up } from '../src/gitops/up.js';
 import { encryptDocument, generateKeyPair } from '../src/sops/index.js';
 import { freePort } from '../src/targets/local/target.js';
-import { gitRepo, ROOT, type TempDir, tempDir } from './helpers/repo.js';
+import { DEMO_APP, getText, SCRIPTS, stopLocalTarget, until } from './helpers/controller.js';
+import { gitRepo, type TempDir, tempDir } from './helpers/repo.js';
 
-const APP = readFileSync(join(ROOT, 'examples/demo-app/server.js'), 'utf8');
-const SCRIPTS = {
-  supervisor: join(ROOT, 'dist/targets/local/supervisor/main.js'),
-  router: join(ROOT, 'dist/targets/local/router/main.js'),
-};
 const PLANTED = 'planted-greeting-7c41d9';
 const ROTATED = 'rotated-greeting-52be08';
 
@@ -44,25 +40,6 @@ spec:
   replicas: 1
   health: { http: { path: /healthz }, interval: 1s, timeout: 1s }
 `;
-}
-
-async function get(url: string): Promise<string | undefined> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return response.ok ? await response.text() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Every file under `dir`, as bytes (the store, the supervisor's and router's state, logs, releases). */
@@ -111,7 +88,7 @@ describe('plumbline up with SOPS secrets', () => {
       'plumbline.yaml': ENVIRONMENT,
       'deploy/dev/web.yaml': app(port),
       'secrets/web.sops.yaml': await encrypted({ greeting: PLANTED, unused: 'other' }),
-      'app/server.js': APP,
+      'app/server.js': DEMO_APP,
       'app/package.json': '{ "type": "module" }\n',
     });
     const sink = new Writable({
@@ -138,21 +115,14 @@ describe('plumbline up with SOPS secrets', () => {
 
   afterAll(async () => {
     await running?.stop();
-    for (const pidFile of ['supervisor/supervisor.pid', 'router/router.pid']) {
-      try {
-        process.kill(Number(readFileSync(join(data.path, pidFile), 'utf8').trim()), 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await new Promise((r) => setTimeout(r, 1500));
+    await stopLocalTarget(data.path);
     repo.remove();
     data.remove();
     keys.remove();
   }, 30_000);
 
   it('hands the decrypted value to the instance and to nothing else', async () => {
-    const answer = await until('the app', async () => get(`http://127.0.0.1:${port}/`));
+    const answer = await until('the app', async () => getText(`http://127.0.0.1:${port}/`));
     expect(answer).toMatch(new RegExp(`^${PLANTED} from pid`));
 
     // Everything the API answers (the API is where status, history, diffs and apps are read).
@@ -186,7 +156,7 @@ describe('plumbline up with SOPS secrets', () => {
       'secrets/web.sops.yaml': await encrypted({ greeting: ROTATED, unused: 'other' }),
     });
     await until('the rotated secret live', async () =>
-      (await get(`http://127.0.0.1:${port}/`))?.startsWith(ROTATED) ? true : undefined,
+      (await getText(`http://127.0.0.1:${port}/`))?.startsWith(ROTATED) ? true : undefined,
     );
 
     // A key the file does not have: the old revision keeps serving, the status names file and key.
@@ -199,7 +169,7 @@ describe('plumbline up with SOPS secrets', () => {
     expect(message).toMatch(/secrets\/web\.sops\.yaml/);
     expect(message).toMatch(/nope/);
     expect(message).toMatch(/previous revision keeps running/);
-    expect(await get(`http://127.0.0.1:${port}/`)).toMatch(new RegExp(`^${ROTATED} from pid`));
+    expect(await getText(`http://127.0.0.1:${port}/`)).toMatch(new RegExp(`^${ROTATED} from pid`));
     for (const where of [message, logs.join(''), events.join('\n')]) {
       expect(where).not.toContain(ROTATED);
       expect(where).not.toContain(PLANTED);

@@ -7,15 +7,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, up } from '../src/gitops/up.js';
 import { freePort } from '../src/targets/local/target.js';
-import { gitRepo, plumblineAsync as plumbline, ROOT, type TempDir, tempDir } from './helpers/repo.js';
+import { DEMO_APP, SCRIPTS, stopLocalTarget, until } from './helpers/controller.js';
+import { gitRepo, plumblineAsync as plumbline, type TempDir, tempDir } from './helpers/repo.js';
 
 const HOOK_SECRET = 'a-webhook-secret-for-tests';
-const APP = readFileSync(join(ROOT, 'examples/demo-app/server.js'), 'utf8');
 // The supervisor and router run as separate processes from the build (make test builds first).
-const SCRIPTS = {
-  supervisor: join(ROOT, 'dist/targets/local/supervisor/main.js'),
-  router: join(ROOT, 'dist/targets/local/router/main.js'),
-};
 
 function environmentYaml(): string {
   return `apiVersion: plumbline.dev/v1alpha1
@@ -46,16 +42,6 @@ async function get(url: string): Promise<{ status: number; body: string } | { er
     return { status: response.status, body: await response.text() };
   } catch (error) {
     return { error: (error as Error).message };
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -95,7 +81,7 @@ describe('plumbline up on the local target', () => {
     repo.commit('initial', {
       'plumbline.yaml': environmentYaml(),
       'deploy/staging/web.yaml': appYaml(port, 'hello'),
-      'app/server.js': APP,
+      'app/server.js': DEMO_APP,
       'app/package.json': '{ "type": "module" }\n',
     });
     running = await up({
@@ -115,14 +101,7 @@ describe('plumbline up on the local target', () => {
   afterAll(async () => {
     await running?.stop();
     // The supervisor and router outlive the controller on purpose; the test ends them.
-    for (const pidFile of ['supervisor/supervisor.pid', 'router/router.pid']) {
-      try {
-        process.kill(Number(readFileSync(join(data.path, pidFile), 'utf8').trim()), 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-    await new Promise((r) => setTimeout(r, 1500));
+    await stopLocalTarget(data.path);
     repo.remove();
     data.remove();
   }, 30_000);
