@@ -11,14 +11,13 @@ import type { AuditLedger } from '../audit/store.js';
 import type { EnvironmentDocument } from '../config/schema.js';
 import type { PlumblineError } from '../errors.js';
 import {
-  describeResource,
   evaluate,
   loadPolicies,
   type PolicyResource,
-  policyLabel,
   readEnvironmentDocuments,
   readEnvironmentManifests,
   type Verdict,
+  verdictMessage,
 } from '../policy/index.js';
 import type { RouterStatsSource } from '../rollouts/analysis/types.js';
 import type { AnalysisRunner, RolloutRouter } from '../rollouts/types.js';
@@ -89,6 +88,8 @@ export class Controller implements ControllerApi {
   #fetching: Promise<void> = Promise.resolve();
   /** Per environment, the decisions of the pass under way, appended with its sync record. */
   readonly #decisions = new Map<string, AuditEntryInput[]>();
+  /** Per environment, the policy verdicts of the last pass and the releases they judged. */
+  readonly #verdicts = new Map<string, { key: string; verdicts: Verdict[] }>();
   /** Per environment, the last failure recorded in the ledger (so a repeated one is recorded once). */
   readonly #lastFailure = new Map<string, string>();
 
@@ -360,10 +361,26 @@ export class Controller implements ControllerApi {
 
   /** The policy verdicts on an environment's documents at a revision (nothing when it has no policies). */
   async #judge(env: EnvironmentDocument, release: string, signal: AbortSignal): Promise<Verdict[]> {
+    // Verdicts depend only on the two releases (folders written once per commit): a poll of an unchanged
+    // commit reuses them instead of reading and judging every document again.
+    const live = (await this.#options.store.getEnvironment(env.metadata.name))?.liveRevision;
+    const key = `${release}\n${live ?? ''}`;
+    const cached = this.#verdicts.get(env.metadata.name);
+    if (cached?.key === key) return cached.verdicts;
+    const verdicts = await this.#judgeNow(env, release, live, signal);
+    this.#verdicts.set(env.metadata.name, { key, verdicts });
+    return verdicts;
+  }
+
+  async #judgeNow(
+    env: EnvironmentDocument,
+    release: string,
+    live: string | null | undefined,
+    signal: AbortSignal,
+  ): Promise<Verdict[]> {
     const policies = loadPolicies(release);
     if (policies.instances.length === 0) return [];
     const resources = await environmentResources(release, env, signal);
-    const live = (await this.#options.store.getEnvironment(env.metadata.name))?.liveRevision;
     const previous =
       live === null || live === undefined ? undefined : join(this.#options.dataDir, 'releases', live);
     if (previous !== undefined && existsSync(previous)) {
@@ -986,14 +1003,9 @@ function resourceKey(resource: PolicyResource): string {
   return `${String(doc?.kind)}/${String(doc?.metadata?.namespace ?? '')}/${String(doc?.metadata?.name)}`;
 }
 
-/**
- * A verdict in the words of `plumbline check`'s finding for it (the resource, the message, the action and
- * policy, the environment), then where the document is.
- */
+/** A verdict in the words of `plumbline check`'s finding for it, then where the document is. */
 function verdictText(v: Verdict, environment: string): string {
-  const what = v.result === 'error' ? `policy could not be evaluated: ${v.message}` : v.message;
-  const where = v.validation === undefined ? '' : `, validation ${v.validation}`;
-  return `${describeResource(v.resource)}: ${what} (${v.action}: ${policyLabel(v)}${where}; environment ${environment}) at ${v.file}:${v.line}`;
+  return `${verdictMessage(v, [environment])} at ${v.file}:${v.line}`;
 }
 
 /** Who the controller's own decisions are by. */

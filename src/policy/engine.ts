@@ -453,6 +453,17 @@ export function policyLabel(v: Pick<Verdict, 'policy' | 'binding'>): string {
   return v.binding === undefined ? v.policy : `${v.policy} (binding ${v.binding})`;
 }
 
+/**
+ * A failed verdict in words, the same in `plumbline check`'s finding and the controller's status: the
+ * resource, the message, the action, policy and validation, and the environments it was judged for.
+ */
+export function verdictMessage(v: Verdict, environments: readonly string[] = []): string {
+  const what = v.result === 'error' ? `policy could not be evaluated: ${v.message}` : v.message;
+  const where = v.validation === undefined ? '' : `, validation ${v.validation}`;
+  const inEnvs = environments.length === 0 ? '' : `; environment ${[...environments].sort().join(', ')}`;
+  return `${describeResource(v.resource)}: ${what} (${v.action}: ${policyLabel(v)}${where}${inEnvs})`;
+}
+
 export function describeResource(r: ResourceRef): string {
   return `${r.kind} ${r.namespace === undefined ? '' : `${r.namespace}/`}${r.name}`;
 }

@@ -16,6 +16,7 @@ export {
   summarize,
   type Verdict,
   type VerdictResult,
+  verdictMessage,
 } from './engine.js';
 export {
   type CompiledPolicy,

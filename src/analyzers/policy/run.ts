@@ -9,14 +9,13 @@ import type { RawFinding, Severity } from '../../findings/model.js';
 import { gitSync } from '../../git/git.js';
 import { readEnvironments } from '../../gitops/render.js';
 import {
-  describeResource,
   evaluate,
   loadPolicies,
   type PolicyResource,
-  policyLabel,
   readEnvironmentDocuments,
   readEnvironmentManifests,
   type Verdict,
+  verdictMessage,
 } from '../../policy/index.js';
 import type { ValidationAction } from '../../policy/schema.js';
 import type { RuleMeta, Skipped } from '../../report/types.js';
@@ -100,14 +99,11 @@ export async function runPolicy(context: AnalyzerContext): Promise<AnalyzerResul
     if (since !== undefined && !since.has(v.file)) continue;
     const ruleId = `policy/${v.policy}`;
     const severity = SEVERITY[v.action];
-    const where = v.validation === undefined ? '' : `, validation ${v.validation}`;
-    const inEnvs = envs.size === 0 ? '' : `; environment ${[...envs].sort().join(', ')}`;
-    const what = v.result === 'error' ? `policy could not be evaluated: ${v.message}` : v.message;
     findings.push({
       analyzer: 'policy',
       ruleId,
       title: titles.get(v.policy) ?? v.policy,
-      message: `${describeResource(v.resource)}: ${what} (${v.action}: ${policyLabel(v)}${where}${inEnvs})`,
+      message: verdictMessage(v, [...envs]),
       severity,
       confidence: 'high',
       location: { path: v.file, startLine: v.line, startColumn: 1, endLine: v.line, endColumn: 1 },
