@@ -1,9 +1,10 @@
 // The controller database: a fresh file migrates, migrating again is a no-op, WAL and foreign keys are on.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InputError } from '../errors.js';
 import { CONTROLLER_DB_FILE, openDatabase } from './db.js';
 import { MIGRATIONS, migrateToLatest } from './migrations.js';
 
@@ -69,6 +70,19 @@ describe('openDatabase and migrations', () => {
     } finally {
       await second.destroy();
     }
+  });
+
+  it('refuses a data directory it cannot use with an input error, not a crash', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    expect(() => openDatabase({ dataDir: join(file, 'data') })).toThrow(InputError);
+    expect(() => openDatabase({ dataDir: join(file, 'data') })).toThrow(
+      /cannot open the data directory's database/,
+    );
+    const garbage = join(dir, 'garbage');
+    mkdirSync(garbage);
+    writeFileSync(join(garbage, CONTROLLER_DB_FILE), Buffer.alloc(4096, 0x41));
+    expect(() => openDatabase({ dataDir: garbage })).toThrow(/not a database/);
   });
 
   it('enforces foreign keys: an app needs its environment', async () => {

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { InputError } from '../errors.js';
 
 export const CONTROLLER_DB_FILE = 'controller.db';
 
@@ -182,13 +183,23 @@ export interface OpenDatabaseOptions {
 
 /** Opens (creating when missing) the SQLite file with WAL and foreign keys on. Run migrations before use. */
 export function openDatabase(options: OpenDatabaseOptions): Kysely<Database> {
-  mkdirSync(options.dataDir, { recursive: true });
-  const sqlite = new SqliteDatabase(join(options.dataDir, options.file ?? CONTROLLER_DB_FILE));
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('foreign_keys = ON');
-  // WAL with synchronous=NORMAL is durable across application crashes; a power loss may drop the last commits.
-  sqlite.pragma('synchronous = NORMAL');
-  // Another process (the CLI creating a token) may hold the write lock for a moment.
-  sqlite.pragma('busy_timeout = 5000');
+  const file = join(options.dataDir, options.file ?? CONTROLLER_DB_FILE);
+  let sqlite: SqliteDatabase.Database;
+  try {
+    mkdirSync(options.dataDir, { recursive: true });
+    sqlite = new SqliteDatabase(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    // WAL with synchronous=NORMAL is durable across application crashes; a power loss may drop the last commits.
+    sqlite.pragma('synchronous = NORMAL');
+    // Another process (the CLI creating a token) may hold the write lock for a moment.
+    sqlite.pragma('busy_timeout = 5000');
+  } catch (error) {
+    // A path that is not a folder, no permission, a file that is not a database: the user's to fix.
+    throw new InputError(
+      `cannot open the data directory's database ${file}: ${(error as Error).message}`,
+      'give --data-dir a folder Plumbline can create and write (e.g. .plumbline)',
+    );
+  }
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
